@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine:
+#   make lab    installs the course (first time only) and opens JupyterLab on notebooks/
+#   make test   installs the course and its test tools (first time only) and runs the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST := COURSE_PROFILE=quick COURSE_PROGRESS=0 MPLBACKEND=Agg $(BIN)/python -m pytest
+
+.PHONY: lab test test-unit test-notebooks test-browser test-gpu build doctor benchmarks browser-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/course build --check
+	$(PYTEST) -p no:cacheprovider tests solutions notebooks --nbval-lax --nbval-current-env -rs
+
+test-unit: $(STAMP)
+	$(PYTEST) tests -m "not browser" -rs
+
+test-notebooks: $(STAMP)
+	$(PYTEST) solutions notebooks --nbval-lax --nbval-current-env
+
+test-browser: $(STAMP)
+	$(PYTEST) tests -m browser -rs
+
+build: $(STAMP)
+	$(BIN)/course build
+
+doctor: $(STAMP)
+	$(BIN)/course doctor
+
+benchmarks: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/course_time.py --profile quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache

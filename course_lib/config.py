@@ -1,0 +1,170 @@
+"""One place that decides how the course runs: device, profile, seed and data directory.
+
+A notebook's first cell calls :func:`setup`; everything else in ``course_lib`` reads the same
+choices through :func:`get_device`, :func:`get_profile` and :func:`data_dir`, so nothing hard-codes a GPU.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+PROFILES = ("quick", "full")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DEFAULT_SEED = 0
+
+T = TypeVar("T")
+
+
+class CourseConfigError(ValueError):
+    """A setting (profile, device, seed) has a value the course does not know."""
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def available_devices() -> list[str]:
+    """Devices this machine can run the course on, best first."""
+    found = ["cuda"] if torch.cuda.is_available() else []
+    if _mps_available():
+        found.append("mps")
+    return found + ["cpu"]
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """The device to compute on: ``name``, else ``COURSE_DEVICE``, else CUDA, then MPS, then CPU."""
+    requested = (name or os.environ.get("COURSE_DEVICE") or "auto").strip().lower()
+    kind = requested.split(":")[0]
+    if kind not in DEVICES:
+        raise CourseConfigError(
+            f"unknown device {requested!r}: choose one of {', '.join(DEVICES)} "
+            f"(set COURSE_DEVICE or pass device=...)."
+        )
+    if kind == "auto":
+        return torch.device(available_devices()[0])
+    if kind not in available_devices():
+        raise CourseConfigError(
+            f"device {requested!r} is not available on this machine; available: "
+            f"{', '.join(available_devices())}. Unset COURSE_DEVICE to pick the best one automatically."
+        )
+    return torch.device(requested)
+
+
+def get_profile(name: str | None = None) -> str:
+    """The run profile: ``quick`` (seconds, for CI and a first look) or ``full`` (the real results)."""
+    profile = (name or os.environ.get("COURSE_PROFILE") or "full").strip().lower()
+    if profile not in PROFILES:
+        raise CourseConfigError(
+            f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} (set COURSE_PROFILE or pass profile=...)."
+        )
+    return profile
+
+
+def get_seed(seed: int | str | None = None) -> int:
+    """The global seed: ``seed``, else ``COURSE_SEED``, else 0."""
+    value = seed if seed is not None else os.environ.get("COURSE_SEED", DEFAULT_SEED)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise CourseConfigError(f"the seed must be a whole number, got {value!r} (check COURSE_SEED).") from None
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch (all devices) so a run can be repeated."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Where datasets, the classifier and checkpoints are cached: ``path``, ``COURSE_DATA_DIR`` or a per-user cache."""
+    if path is None:
+        path = os.environ.get("COURSE_DATA_DIR")
+    if path is None:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path = Path(base) / "dgm-course"
+    folder = Path(path).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@dataclass(frozen=True)
+class Config:
+    """The choices a notebook runs with; ``cfg.pick(quick=..., full=...)`` picks a setting by profile."""
+
+    device: torch.device
+    profile: str
+    seed: int
+    data_dir: Path
+
+    def pick(self, *, quick: T, full: T) -> T:
+        """The ``quick`` or the ``full`` value, whichever profile is active."""
+        return quick if self.profile == "quick" else full
+
+    def summary(self, dataset: str | None = None) -> str:
+        import torchvision
+
+        rows = [
+            ("device", _describe_device(self.device)),
+            ("profile", f"{self.profile}  ({'small settings, seconds' if self.profile == 'quick' else 'real settings, minutes on a CPU'})"),
+            ("seed", str(self.seed)),
+            ("data", str(self.data_dir)),
+        ]
+        if dataset:
+            rows.append(("dataset", dataset))
+        rows.append(("versions", f"python {platform.python_version()}, torch {torch.__version__}, torchvision {torchvision.__version__}"))
+        return "\n".join(f"{k:>9}: {v}" for k, v in rows)
+
+
+def _describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return "mps (Apple GPU)"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+_current: Config | None = None
+
+
+def setup(
+    *,
+    device: str | None = None,
+    profile: str | None = None,
+    seed: int | None = None,
+    data: str | os.PathLike[str] | None = None,
+    dataset: str | None = None,
+    verbose: bool = True,
+) -> Config:
+    """Prepare a notebook: pick device and profile, seed everything, set the data directory, print a summary.
+
+    Every argument falls back to its environment variable (``COURSE_DEVICE``, ``COURSE_PROFILE``,
+    ``COURSE_SEED``, ``COURSE_DATA_DIR``), then to the default.
+    """
+    global _current
+    cfg = Config(get_device(device), get_profile(profile), get_seed(seed), data_dir(data))
+    os.environ["COURSE_DATA_DIR"] = str(cfg.data_dir)
+    os.environ["COURSE_PROFILE"] = cfg.profile
+    seed_everything(cfg.seed)
+    _current = cfg
+    if verbose:
+        print(cfg.summary(dataset))
+    return cfg
+
+
+def current() -> Config:
+    """The configuration of the last :func:`setup`, or one built from the environment."""
+    return _current if _current is not None else setup(verbose=False)
+
+
+def pick(*, quick: Any, full: Any) -> Any:
+    """``quick`` or ``full`` according to the active profile (see :meth:`Config.pick`)."""
+    return quick if get_profile() == "quick" else full
