@@ -1,0 +1,147 @@
+"""Chapter 00 (start here): two warm-up exercises on image tensors.
+
+0.1 ``normalize_images``: uint8 pixels 0..255 -> float32 in [0, 1].
+0.2 ``flatten_images``: N x C x H x W -> N x (C * H * W), one row per image (what a fully connected layer eats).
+"""
+from __future__ import annotations
+
+import torch
+
+from .expect import expect_close, expect_device, expect_dtype, expect_equal, expect_shape, expect_tensor
+from .registry import Exercise, fail, register
+
+
+def _pixels(shape: tuple[int, ...], device: torch.device, seed: int = 0, high: int = 256) -> torch.Tensor:
+    """Random uint8 pixels in [0, high), drawn from a private generator."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(0, high, shape, generator=generator, dtype=torch.uint8).to(device)
+
+
+# ---------------------------------------------------------------- 0.1 normalize_images
+
+def normalize_images(x: torch.Tensor) -> torch.Tensor:
+    """Map uint8 pixels 0..255 to float32 values in [0, 1]: x / 255 (same shape, same device)."""
+    return x.float() / 255
+
+
+def returns_float32(f, device):
+    """returns a float32 tensor"""
+    expect_dtype(expect_tensor(f(_pixels((8, 1, 28, 28), device)), "the result"), torch.float32, "the result")
+
+
+def keeps_the_shape_and_device(f, device):
+    """keeps the shape and the device of the input"""
+    out = expect_shape(f(_pixels((8, 1, 28, 28), device)), (8, 1, 28, 28), "the result")
+    expect_device(out, device, "the result")
+
+
+def maps_0_to_0_and_255_to_1(f, device):
+    """maps pixel 0 to 0.0 and pixel 255 to 1.0"""
+    x = torch.tensor([[[[0, 255]]]], dtype=torch.uint8, device=device)
+    expect_close(f(x), torch.tensor([[[[0.0, 1.0]]]]), "the values for pixels [0, 255]", atol=1e-6)
+
+
+def divides_every_pixel_by_255(f, device):
+    """divides every pixel by 255"""
+    x = _pixels((8, 1, 28, 28), device, seed=1)
+    expect_close(f(x), x.cpu().double() / 255, "every pixel / 255", atol=1e-6)
+
+
+def scales_a_dim_image_by_255_not_its_max(f, device):
+    """scales by the fixed range 255, not by the image's brightest pixel"""
+    x = _pixels((4, 1, 28, 28), device, seed=2, high=101)  # a dim batch: brightest pixel 100
+    out = expect_tensor(f(x), "the result")
+    if abs(float(out.max()) - 100 / 255) > 1e-5:
+        fail(f"a largest value of 100/255 = {100 / 255:.4f} for images whose brightest pixel is 100",
+             f"{float(out.max()):.4f}", "a pixel's value must not depend on the other pixels")
+
+
+def works_for_other_sizes(f, device):
+    """works for one image, 64 x 64 images and an empty batch"""
+    for shape in [(1, 1, 28, 28), (3, 1, 64, 64), (0, 1, 28, 28)]:
+        x = _pixels(shape, device, seed=3)
+        expect_close(f(x), x.cpu().double() / 255, f"the result for a batch of shape {' x '.join(map(str, shape))}", atol=1e-6)
+
+
+def leaves_the_input_unchanged(f, device):
+    """leaves the input tensor unchanged"""
+    x = _pixels((2, 1, 28, 28), device, seed=4)
+    before = x.clone()
+    f(x)
+    if not torch.equal(x, before):
+        fail("the input to stay as it was", "it was changed in place", "compute a new tensor instead of editing x")
+
+
+register(Exercise(
+    id="0.1",
+    title="normalize_images",
+    reference=normalize_images,
+    visible_cases=[returns_float32, keeps_the_shape_and_device, maps_0_to_0_and_255_to_1, divides_every_pixel_by_255],
+    hidden_cases=[scales_a_dim_image_by_255_not_its_max, works_for_other_sizes, leaves_the_input_unchanged],
+    wrong_answers=[
+        ("forgets to scale", lambda x: x.float()),
+        ("divides by 256", lambda x: x.float() / 256),
+        ("divides by the brightest pixel of the batch", lambda x: x.float() / x.max()),
+        ("integer division keeps uint8", lambda x: x // 255),
+    ],
+    hint="convert to floating point first (x.float()), then divide by 255, the largest value a uint8 pixel can take.",
+))
+
+
+# ---------------------------------------------------------------- 0.2 flatten_images
+
+def flatten_images(x: torch.Tensor) -> torch.Tensor:
+    """Flatten N x C x H x W images into N x (C * H * W) rows, pixel order kept (row i is x[i] read row by row)."""
+    return x.flatten(start_dim=1)
+
+
+def _images(shape: tuple[int, ...], device: torch.device, seed: int = 0) -> torch.Tensor:
+    return torch.rand(shape, generator=torch.Generator().manual_seed(seed)).to(device)
+
+
+def gives_one_row_per_image(f, device):
+    """gives one row of 784 pixels per 1 x 28 x 28 image"""
+    expect_shape(f(_images((8, 1, 28, 28), device)), (8, 784), "the result")
+
+
+def keeps_the_pixels_in_order(f, device):
+    """keeps every pixel, in order (row i is image i read row by row)"""
+    x = _images((5, 1, 28, 28), device, seed=1)
+    out = expect_device(expect_tensor(f(x), "the result"), device, "the result")
+    expect_equal(out, torch.stack([image.reshape(-1) for image in x.cpu()]), "the rows")
+
+
+def works_for_a_single_image(f, device):
+    """works for a batch of one image"""
+    expect_shape(f(_images((1, 1, 28, 28), device)), (1, 784), "the result for a batch of one")
+
+
+def works_for_other_image_sizes(f, device):
+    """works for 64 x 64 images and for 3 colour channels"""
+    for shape in [(3, 1, 64, 64), (2, 3, 8, 8)]:
+        x = _images(shape, device, seed=2)
+        n, pixels = shape[0], shape[1] * shape[2] * shape[3]
+        try:
+            out = f(x)
+        except NotImplementedError:
+            raise
+        except RuntimeError as err:
+            fail(f"a result of shape {n} x {pixels} for images of shape {' x '.join(map(str, shape))}",
+                 f"an error: {str(err).splitlines()[0]}", "do not hard-code 28 x 28 = 784")
+        expect_equal(out, x.cpu().reshape(n, -1), f"the result for images of shape {' x '.join(map(str, shape))}")
+
+
+register(Exercise(
+    id="0.2",
+    title="flatten_images",
+    reference=flatten_images,
+    visible_cases=[gives_one_row_per_image, keeps_the_pixels_in_order],
+    hidden_cases=[works_for_a_single_image, works_for_other_image_sizes],
+    wrong_answers=[
+        ("flattens the whole batch into one vector", lambda x: x.flatten()),
+        ("puts pixels in rows and images in columns", lambda x: x.reshape(-1, x.shape[0])),
+        ("hard-codes 784 pixels", lambda x: x.reshape(-1, 784)),
+        ("reads the images column by column", lambda x: x.transpose(2, 3).reshape(x.shape[0], -1)),
+    ],
+    hint="keep the first dimension (the batch) and merge all the others: x.reshape(x.shape[0], -1) or x.flatten(1).",
+))

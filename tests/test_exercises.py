@@ -1,0 +1,129 @@
+"""Every registered exercise, automatically: the reference passes, a stub fails, typical mistakes fail helpfully.
+
+Chapter modules added later (course_lib/exercises/chNN.py) are picked up by ``all_exercises()``.
+"""
+from __future__ import annotations
+
+import importlib.util
+import random
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.exercises import CaseFailure, Exercise, UnknownExerciseError, all_exercises, check, get, register, run_cases
+
+EXERCISES = all_exercises()
+WRONG = [pytest.param(ex, name, wrong, id=f"{ex.id}-{name}") for ex in EXERCISES for name, wrong in ex.wrong_answers]
+
+
+def stub_for(reference: object) -> object:
+    """What the student notebook holds before the learner writes anything."""
+    if isinstance(reference, type):
+        def __init__(self, *args, **kwargs):
+            nn.Module.__init__(self)
+            raise NotImplementedError()
+
+        return type(reference.__name__, (nn.Module,), {"__init__": __init__})
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    return stub
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
+def test_every_exercise_has_a_hint_hidden_cases_and_two_wrong_answers(exercise: Exercise):
+    assert exercise.hint and exercise.title
+    assert exercise.hidden_cases, "hidden cases try other shapes, seeds and edge values"
+    assert len(exercise.wrong_answers) >= 2
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
+def test_the_reference_passes_visible_and_hidden_cases(exercise: Exercise, device):
+    report = run_cases(exercise, exercise.reference, device, hidden=True)
+    assert report.passed, report.summary()
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
+def test_a_not_implemented_stub_fails_and_check_hands_back_the_reference(exercise: Exercise, device, capsys):
+    stub = stub_for(exercise.reference)
+    report = run_cases(exercise, stub, device, hidden=True)
+    assert report.n_passed == 0 and report.not_done
+    assert check(exercise.id, stub, device) is exercise.reference
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "reference implementation is used" in out
+
+
+@pytest.mark.parametrize("exercise, name, wrong", WRONG)
+def test_a_typical_wrong_answer_fails_with_a_helpful_message(exercise: Exercise, name: str, wrong, device, capsys):
+    report = run_cases(exercise, wrong, device, hidden=True)
+    assert not report.passed, f"the wrong answer '{name}' passes every case"
+    first = next(r for r in report.results if not r.passed)
+    assert (first.expected and first.got) or first.error or first.note, "the failure must say what was expected and what came"
+    assert "expected" in report.summary() or "raised" in report.summary()
+    visible = run_cases(exercise, wrong, device)
+    returned = check(exercise.id, wrong, device)
+    out = capsys.readouterr().out
+    assert (returned is exercise.reference) == (not visible.passed)
+    if not visible.passed:
+        assert "hint:" in out and ("expected:" in out or "raised" in out)
+
+
+def test_check_returns_the_learners_answer_when_it_passes(capsys):
+    def normalize_images(x):
+        return x.to(torch.float32) / 255.0
+
+    assert check("0.1", normalize_images, "cpu") is normalize_images
+    assert "passed all" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [None, 42, lambda x: 1 / 0, lambda x: None, lambda x: exec("raise SystemExit(3)")],
+                         ids=["none", "a-number", "zero-division", "returns-none", "system-exit"])
+def test_check_never_raises_because_of_the_answer(answer, capsys):
+    assert check("0.1", answer, "cpu") is get("0.1").reference
+    assert "Not quite yet" in capsys.readouterr().out
+
+
+def test_check_reports_the_line_of_the_learners_code_that_failed(tmp_path, capsys):
+    cell = tmp_path / "cell.py"
+    cell.write_text("def normalize_images(x):\n    y = x.float()\n    return y.to_pixels()\n")
+    spec = importlib.util.spec_from_file_location("cell", cell)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    check("0.1", module.normalize_images, "cpu")
+    out = capsys.readouterr().out
+    assert "AttributeError" in out and "line 3 in normalize_images: return y.to_pixels()" in out
+
+
+def test_an_interrupted_check_falls_back_to_the_reference(capsys):
+    def endless(x):
+        raise KeyboardInterrupt
+
+    assert check("0.1", endless, "cpu") is get("0.1").reference
+    assert "interrupt" in capsys.readouterr().out
+
+
+def test_checks_leave_the_callers_random_state_alone():
+    torch.manual_seed(123)
+    random.seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    check("0.1", lambda x: torch.rand_like(x.float()), "cpu")
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_missing_chapter_module_gives_a_clear_error():
+    with pytest.raises(UnknownExerciseError, match="no module course_lib.exercises.ch42"):
+        get("42.1")
+    with pytest.raises(UnknownExerciseError, match="has 0.1, 0.2"):
+        get("0.99")
+
+
+def test_one_id_cannot_be_registered_by_two_modules():
+    def case(f, device):
+        raise CaseFailure("x", "y")
+
+    case.__module__ = "somewhere.else"
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Exercise("0.1", "again", lambda x: x, [case]))
