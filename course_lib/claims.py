@@ -1,0 +1,264 @@
+"""Eight common claims about generative models, each judged by a written rule on measured numbers.
+
+The input is the table that :func:`course_lib.compare.measure_all` returns: one row per model
+(``"AE"``, ``"VAE"``, ``"CVAE"``, ``"DCGAN"``, ``"WGAN-GP"``, plus ``"real data"`` for reference), each
+a mapping from a metric name to a number (``None`` where the metric does not apply)::
+
+    table = {"AE": {"recon_train": 14.1, "recon_test": 19.0, ...}, "VAE": {...}, ...}
+
+Every :class:`Claim` carries its sentence, the rule in words (with its thresholds), and ``decide``,
+a function from the table to one of :data:`VERDICTS`. Nothing is typed by hand: change the numbers
+and the verdicts follow. The metrics a rule reads (lower is better unless said):
+
+=====================  ====================================================================
+``recon_train/test``   mean squared error per image (sum over the 784 pixels), train / test
+``sharpness``          mean gradient energy of the samples (higher: sharper edges)
+``class_entropy``      entropy of the predicted classes of the samples / log 10 (1: even)
+``entropy_worst``      the lowest ``class_entropy`` over the training seeds
+``classes_worst``      the fewest classes covered over the training seeds (of 10)
+``fd_cv``              spread of the Frechet distance over seeds: std / mean
+``roughness``          how uneven the steps along latent interpolations are (1: even)
+``auroc_<set>``        ROC-AUC of the reconstruction error, normal test digits vs anomaly set
+``label_accuracy``     share of CVAE samples the classifier assigns the requested label
+=====================  ====================================================================
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+Row = Mapping[str, "float | None"]
+Table = Mapping[str, Row]
+
+HOLDS, DOES_NOT_HOLD, DEPENDS = "holds", "does not hold", "depends"
+VERDICTS = (HOLDS, DOES_NOT_HOLD, DEPENDS)
+
+# thresholds of the rules, in one place (the sentences below quote them)
+TIE = 0.05  # relative differences smaller than 5 % are ties
+OVERFIT_GAP = 0.05  # test error at least 5 % above train error counts as over-fitting
+ENTROPY_MARGIN = 0.01  # normalised class entropy differences below this are ties
+SMOOTH_MARGIN = 0.10  # roughness must differ by 10 % to call one latent space smoother
+AUC_GOOD, AUC_POOR = 0.8, 0.6
+ACC_GOOD, ACC_POOR = 0.9, 0.5
+
+
+class MissingMetricError(KeyError):
+    """A rule needs a number the table does not have."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; this one reads as a sentence
+        return str(self.args[0])
+
+
+def value(table: Table, model: str, metric: str) -> float:
+    """``table[model][metric]`` as a float, or a clear error naming what is missing."""
+    if model not in table:
+        raise MissingMetricError(f"the table has no row {model!r} (rows: {', '.join(table)}).")
+    got = table[model].get(metric)
+    if got is None:
+        raise MissingMetricError(f"row {model!r} has no value for {metric!r} (it has: {', '.join(k for k, v in table[model].items() if v is not None)}).")
+    return float(got)
+
+
+def relative(a: float, b: float) -> float:
+    """(a - b) / |b|: how much larger a is than b, as a fraction of b."""
+    return (a - b) / abs(b) if b else float("inf") if a > b else float("-inf") if a < b else 0.0
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A claim's verdict on one table and the numbers it rests on."""
+
+    claim: "Claim"
+    verdict: str
+    evidence: str
+
+    def __str__(self) -> str:
+        return f"{self.claim.number}. {self.claim.text}\n   verdict: {self.verdict.upper()}  ({self.evidence})\n   rule: {self.claim.rule}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim, the rule that judges it (in words), and ``decide(table) -> (verdict, evidence)``."""
+
+    number: int
+    text: str
+    rule: str
+    decide: Callable[[Table], tuple[str, str]]
+
+    def judge(self, table: Table) -> Judgement:
+        verdict, evidence = self.decide(table)
+        if verdict not in VERDICTS:
+            raise ValueError(f"claim {self.number}: a rule must return one of {VERDICTS}, got {verdict!r}.")
+        return Judgement(self, verdict, evidence)
+
+
+def _three_way(diff: float, margin: float, holds_when_negative: bool = True) -> str:
+    """HOLDS when ``diff`` is beyond ``-margin`` (or ``+margin``), DOES_NOT_HOLD beyond the other side, else DEPENDS."""
+    sign = 1 if holds_when_negative else -1
+    if sign * diff <= -margin:
+        return HOLDS
+    if sign * diff >= margin:
+        return DOES_NOT_HOLD
+    return DEPENDS
+
+
+# 1 -------------------------------------------------------------------------------------------------
+def _ae_reconstructs_better(t: Table) -> tuple[str, str]:
+    ae, vae = value(t, "AE", "recon_train"), value(t, "VAE", "recon_train")
+    d = relative(ae, vae)
+    return _three_way(d, TIE), f"train error AE {ae:.2f} vs VAE {vae:.2f} ({d:+.0%})"
+
+
+# 2 -------------------------------------------------------------------------------------------------
+def _ae_overfits(t: Table) -> tuple[str, str]:
+    gaps = {m: relative(value(t, m, "recon_test"), value(t, m, "recon_train")) for m in ("AE", "VAE")}
+    ae_test, vae_test = value(t, "AE", "recon_test"), value(t, "VAE", "recon_test")
+    evidence = f"test/train gap AE {gaps['AE']:+.0%}, VAE {gaps['VAE']:+.0%}; test error AE {ae_test:.2f}, VAE {vae_test:.2f}"
+    if gaps["AE"] < OVERFIT_GAP or gaps["AE"] <= gaps["VAE"]:
+        return DOES_NOT_HOLD, evidence
+    if vae_test < ae_test:
+        return HOLDS, evidence
+    return DEPENDS, evidence
+
+
+# 3 -------------------------------------------------------------------------------------------------
+GANS = ("DCGAN", "WGAN-GP")
+
+
+def _vae_blurrier(t: Table) -> tuple[str, str]:
+    vae = value(t, "VAE", "sharpness")
+    gans = {g: value(t, g, "sharpness") for g in GANS}
+    diffs = [relative(vae, s) for s in gans.values()]  # negative: the VAE is blurrier
+    evidence = f"sharpness VAE {vae:.3g}, " + ", ".join(f"{g} {s:.3g}" for g, s in gans.items())
+    if all(d <= -TIE for d in diffs):
+        return HOLDS, evidence
+    if all(d >= TIE for d in diffs):
+        return DOES_NOT_HOLD, evidence
+    return DEPENDS, evidence
+
+
+# 4 -------------------------------------------------------------------------------------------------
+def _gans_collapse(t: Table) -> tuple[str, str]:
+    vae = value(t, "VAE", "entropy_worst")
+    vae_classes = value(t, "VAE", "classes_worst")
+    gans = {g: (value(t, g, "entropy_worst"), value(t, g, "classes_worst")) for g in GANS}
+    evidence = f"worst seed: VAE entropy {vae:.3f} ({vae_classes:.0f}/10 classes), " + ", ".join(
+        f"{g} {e:.3f} ({c:.0f}/10)" for g, (e, c) in gans.items()
+    )
+    gan_less_even = any(e < vae - ENTROPY_MARGIN or c < vae_classes for e, c in gans.values())
+    gan_as_even = all(e >= vae - ENTROPY_MARGIN and c >= vae_classes for e, c in gans.values())
+    if gan_less_even and all(e <= vae + ENTROPY_MARGIN for e, _ in gans.values()):
+        return HOLDS, evidence
+    if gan_as_even:
+        return DOES_NOT_HOLD, evidence
+    return DEPENDS, evidence
+
+
+# 5 -------------------------------------------------------------------------------------------------
+def _stability(t: Table) -> tuple[str, str]:
+    cv = {m: value(t, m, "fd_cv") for m in ("VAE", "DCGAN", "WGAN-GP")}
+    evidence = "spread of FD over seeds (std/mean): " + ", ".join(f"{m} {c:.0%}" for m, c in cv.items())
+    vae_steadier = cv["VAE"] < cv["DCGAN"]
+    gp_steadier = cv["WGAN-GP"] < cv["DCGAN"]
+    if vae_steadier and gp_steadier:
+        return HOLDS, evidence
+    if not vae_steadier and not gp_steadier:
+        return DOES_NOT_HOLD, evidence
+    return DEPENDS, evidence
+
+
+# 6 -------------------------------------------------------------------------------------------------
+def _smooth_latent(t: Table) -> tuple[str, str]:
+    ae, vae = value(t, "AE", "roughness"), value(t, "VAE", "roughness")
+    d = relative(vae, ae)
+    return _three_way(d, SMOOTH_MARGIN), f"interpolation roughness VAE {vae:.2f} vs AE {ae:.2f} ({d:+.0%})"
+
+
+# 7 -------------------------------------------------------------------------------------------------
+def auroc_keys(row: Row) -> list[str]:
+    return sorted(k for k, v in row.items() if k.startswith("auroc_") and v is not None)
+
+
+def _anomalies(t: Table) -> tuple[str, str]:
+    aucs = {(m, k): value(t, m, k) for m in ("AE", "VAE") for k in auroc_keys(t.get(m, {}))}
+    if not aucs:
+        raise MissingMetricError("rows 'AE' and 'VAE' have no auroc_<set> values.")
+    evidence = "ROC-AUC " + ", ".join(f"{m} {k[6:].replace('_', ' ')} {a:.2f}" for (m, k), a in aucs.items())
+    if all(a >= AUC_GOOD for a in aucs.values()):
+        return HOLDS, evidence
+    if all(a <= AUC_POOR for a in aucs.values()):
+        return DOES_NOT_HOLD, evidence
+    return DEPENDS, evidence
+
+
+# 8 -------------------------------------------------------------------------------------------------
+def _controlled(t: Table) -> tuple[str, str]:
+    acc = value(t, "CVAE", "label_accuracy")
+    evidence = f"classifier agrees with the requested label on {acc:.0%} of CVAE samples"
+    if acc >= ACC_GOOD:
+        return HOLDS, evidence
+    if acc <= ACC_POOR:
+        return DOES_NOT_HOLD, evidence
+    return DEPENDS, evidence
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim(1, "Autoencoders reconstruct training data better than VAEs.",
+          f"holds if the AE's train reconstruction error is at least {TIE:.0%} below the VAE's; does not hold if it is "
+          f"at least {TIE:.0%} above; depends (a tie) in between.", _ae_reconstructs_better),
+    Claim(2, "Autoencoders over-fit: their error on unseen data is worse; VAEs generalise better.",
+          f"holds if the AE's test error exceeds its train error by at least {OVERFIT_GAP:.0%}, by more than the VAE's "
+          "does, and the VAE's test error is the lower; does not hold if the AE's gap is below that or not larger "
+          "than the VAE's; depends when the AE's gap is larger but its test error is still the lower.", _ae_overfits),
+    Claim(3, "VAE samples are blurrier than GAN samples.",
+          f"holds if the VAE samples' sharpness is at least {TIE:.0%} below both GANs'; does not hold if at least "
+          f"{TIE:.0%} above both; depends otherwise.", _vae_blurrier),
+    Claim(4, "GANs can suffer mode collapse; VAEs cover the data more evenly.",
+          "on each model's worst seed: holds if a GAN covers fewer classes than the VAE or has a class entropy more "
+          f"than {ENTROPY_MARGIN} below the VAE's (and no GAN is more even than the VAE by more than {ENTROPY_MARGIN}); "
+          "does not hold if both GANs cover as many classes and are as even; depends otherwise.", _gans_collapse),
+    Claim(5, "VAEs are more stable and easier to train than GANs; WGAN-GP stabilises GAN training.",
+          "with the spread of the Frechet distance over training seeds (std / mean): holds if the VAE's and the "
+          "WGAN-GP's spreads are both below the DCGAN's; does not hold if neither is; depends if only one is.", _stability),
+    Claim(6, "The VAE latent space is smooth: small moves in z give small changes in the output; an AE's is not.",
+          f"holds if the VAE's interpolation roughness is at least {SMOOTH_MARGIN:.0%} below the AE's; does not hold if "
+          f"at least {SMOOTH_MARGIN:.0%} above; depends in between.", _smooth_latent),
+    Claim(7, "Reconstruction error detects anomalies.",
+          f"holds if the ROC-AUC of the AE's and the VAE's reconstruction error is at least {AUC_GOOD} on every "
+          f"anomaly set; does not hold if it is at most {AUC_POOR} on every set; depends otherwise.", _anomalies),
+    Claim(8, "A CVAE gives controlled generation: the label decides the class of the sample.",
+          f"holds if the classifier gives at least {ACC_GOOD:.0%} of CVAE samples the requested label; does not hold "
+          f"at {ACC_POOR:.0%} or less; depends in between.", _controlled),
+)
+
+
+def judge_all(table: Table, claims: Sequence[Claim] = CLAIMS) -> list[Judgement]:
+    """Every claim's verdict on ``table``, in order."""
+    return [claim.judge(table) for claim in claims]
+
+
+def verdict_rows(judgements: Sequence[Judgement]) -> list[dict[str, str]]:
+    """One dict per claim (number, claim, verdict, evidence, rule), for a table or a JSON file."""
+    return [
+        {"claim": str(j.claim.number), "text": j.claim.text, "verdict": j.verdict, "evidence": j.evidence, "rule": j.claim.rule}
+        for j in judgements
+    ]
+
+
+def verdicts_html(judgements: Sequence[Judgement]) -> str:
+    """The verdicts as an HTML table (colour by verdict), for ``IPython.display.HTML``."""
+    colour = {HOLDS: "#d9f2d9", DOES_NOT_HOLD: "#f8d7d7", DEPENDS: "#fff3cd"}
+    rows = "".join(
+        f"<tr><td>{j.claim.number}</td><td style='text-align:left'>{j.claim.text}</td>"
+        f"<td style='background:{colour[j.verdict]};font-weight:bold'>{j.verdict}</td>"
+        f"<td style='text-align:left'>{j.evidence}</td><td style='text-align:left;font-size:85%'>{j.claim.rule}</td></tr>"
+        for j in judgements
+    )
+    head = "<tr><th>#</th><th>claim</th><th>verdict</th><th>measured</th><th>rule</th></tr>"
+    return f"<table>{head}{rows}</table>"
+
+
+__all__ = [
+    "CLAIMS", "Claim", "DEPENDS", "DOES_NOT_HOLD", "HOLDS", "Judgement", "MissingMetricError", "VERDICTS",
+    "judge_all", "relative", "value", "verdict_rows", "verdicts_html",
+]
