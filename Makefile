@@ -44,3 +44,9 @@ benchmarks: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The same suite on CUDA: unit tests (CPU and CUDA cases) and every notebook with COURSE_DEVICE=cuda.
+test-gpu: $(STAMP)
+	@$(BIN)/python -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 'make test-gpu: no CUDA device is visible (torch.cuda.is_available() is False). Check nvidia-smi and that the installed torch is a CUDA build.')"
+	$(BIN)/course build --check
+	COURSE_DEVICE=cuda $(PYTEST) -p no:cacheprovider tests solutions notebooks --nbval-lax --nbval-current-env -m "not browser" -rs

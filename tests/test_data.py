@@ -1,10 +1,8 @@
-import gzip
-import struct
-
 import pytest
 import torch
 
 from course_lib import data
+from course_lib.data.torchvision_sets import write_idx
 from course_lib.data import Batches, DatasetUnavailableError, UnknownDatasetError, load
 
 
@@ -97,20 +95,13 @@ def test_batches_reject_mismatched_tensors():
         Batches(torch.zeros(3), batch_size=0)
 
 
-def _write_idx(folder, stem, array, magic):
-    folder.mkdir(parents=True, exist_ok=True)
-    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
-    (folder / stem).write_bytes(header + array.numpy().tobytes())
-
-
 def _fake_raw(root, cls_folder, n_train=12, n_test=6):
     raw = root / cls_folder / "raw"
     g = torch.Generator().manual_seed(0)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
         labels = torch.arange(n, dtype=torch.uint8) % 10
-        _write_idx(raw, f"{prefix}-images-idx3-ubyte", images, 0x00000803)
-        _write_idx(raw, f"{prefix}-labels-idx1-ubyte", labels, 0x00000801)
+        write_idx(raw, prefix, images, labels)
 
 
 @pytest.mark.parametrize("name, folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")])

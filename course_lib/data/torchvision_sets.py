@@ -1,6 +1,7 @@
 """Full MNIST and Fashion-MNIST through ``torchvision.datasets``, downloaded once into the data directory."""
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import torch
@@ -51,3 +52,13 @@ def load_torchvision(name: str, download: bool = True) -> Dataset:
         splits.append(Split(x, ds.targets.to(torch.int64)))
     classes = FASHION_CLASSES if name == "fashion-mnist" else [str(d) for d in range(10)]
     return Dataset(name, splits[0], splits[1], classes)
+
+
+def write_idx(folder: Path, prefix: str, images: torch.Tensor, labels: torch.Tensor) -> None:
+    """Write uint8 ``images`` (N x 28 x 28) and ``labels`` (N) as the raw IDX files torchvision reads,
+    ``<prefix>-images-idx3-ubyte`` and ``<prefix>-labels-idx1-ubyte`` (prefix ``train`` or ``t10k``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, array, magic in (("images-idx3", images, 0x0803), ("labels-idx1", labels, 0x0801)):
+        array = array.to(torch.uint8).contiguous()
+        header = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
+        (folder / f"{prefix}-{stem}-ubyte").write_bytes(header + array.numpy().tobytes())
