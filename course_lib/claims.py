@@ -12,12 +12,12 @@ and the verdicts follow. The metrics a rule reads (lower is better unless said):
 
 =====================  ====================================================================
 ``recon_train/test``   mean squared error per image (sum over the 784 pixels), train / test
-``sharpness``          mean gradient energy of the samples (higher: sharper edges)
-``class_entropy``      entropy of the predicted classes of the samples / log 10 (1: even)
-``entropy_worst``      the lowest ``class_entropy`` over the training seeds
-``classes_worst``      the fewest classes covered over the training seeds (of 10)
+``sharpness``          variance of the Laplacian of the samples (higher: sharper edges)
+``entropy_worst``      entropy of the classes the classifier sees in the samples, / log 10 (1: even),
+                       on the worst of the training seeds
+``classes_worst``      the fewest classes covered (of 10) over the training seeds
 ``fd_cv``              spread of the Frechet distance over seeds: std / mean
-``roughness``          how uneven the steps along latent interpolations are (1: even)
+``roughness``          largest / mean step of the output along latent interpolations (1: even)
 ``auroc_<set>``        ROC-AUC of the reconstruction error, normal test digits vs anomaly set
 ``label_accuracy``     share of CVAE samples the classifier assigns the requested label
 =====================  ====================================================================
