@@ -1,0 +1,105 @@
+"""Chapter 06's measurements: every model kind measured the same way, the table the claims read."""
+import math
+
+import pytest
+import torch
+
+from course_lib.claims import judge_all
+from course_lib.compare import (
+    REAL, anomaly_scores, anomaly_sets, draw_samples, encode, format_table, kind_of, measure, reconstruction_errors, table_html,
+)
+from course_lib.data import Dataset, Split
+from course_lib.models import CVAE, Classifier, ConvAutoencoder, ConvVAE, DCGANGenerator, MLPAutoencoder
+from course_lib.validate import CourseInputError
+
+
+def tiny_data(device, n_train=60, n_test=40) -> Dataset:
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(n_train + n_test, 1, 28, 28, generator=g) ** 3).to(device)
+    y = (torch.arange(n_train + n_test) % 10).to(device)
+    return Dataset("tiny", Split(x[:n_train], y[:n_train]), Split(x[n_train:], y[n_train:]), [str(i) for i in range(10)])
+
+
+def tiny_models(device, seeds=(0, 1)) -> dict:
+    out = {"AE": {}, "VAE": {}, "CVAE": {}, "DCGAN": {}, "WGAN-GP": {}}
+    for s in seeds:
+        torch.manual_seed(s)
+        out["AE"][s] = MLPAutoencoder(code_size=4, hidden=(16,)).to(device)
+        out["VAE"][s] = ConvVAE(latent_dim=4, width=4, hidden=16).to(device)
+        out["CVAE"][s] = CVAE(latent_dim=4, width=4, hidden=16).to(device)
+        out["DCGAN"][s] = DCGANGenerator(latent_dim=8, width=4).to(device)
+        out["WGAN-GP"][s] = DCGANGenerator(latent_dim=8, width=4).to(device)
+    return out
+
+
+@pytest.fixture
+def classifier(device):
+    torch.manual_seed(0)
+    return Classifier(width=4, n_features=16).to(device).eval()
+
+
+def test_kinds_are_read_from_the_model_class():
+    assert [kind_of(m[0]) for m in tiny_models("cpu", seeds=(0,)).values()] == ["ae", "vae", "cvae", "gan", "gan"]
+    with pytest.raises(CourseInputError, match="expected an autoencoder"):
+        kind_of(torch.nn.Linear(2, 2))
+
+
+def test_samples_of_every_kind_are_images_and_the_cvae_says_which_labels(device):
+    data = tiny_data(device)
+    for name, by_seed in tiny_models(device, seeds=(0,)).items():
+        x, asked = draw_samples(by_seed[0], 20, torch.Generator().manual_seed(0), data.train.x)
+        assert x.shape == (20, 1, 28, 28) and 0 <= float(x.min()) and float(x.max()) <= 1, name
+        assert (asked is not None) == (name == "CVAE")
+    assert asked is None
+
+
+def test_reconstruction_error_is_the_squared_pixel_error_summed_per_image(device):
+    ae = ConvAutoencoder(code_size=4, width=4, hidden=8).to(device)
+    x = tiny_data(device).test.x[:5]
+    errors = reconstruction_errors(ae, x)
+    assert errors.shape == (5,) and (errors > 0).all()
+    x_hat = ae.eval()(x)
+    torch.testing.assert_close(errors, (x_hat - x).pow(2).flatten(1).sum(1))
+
+
+def test_cvae_codes_carry_the_label_and_anomaly_scores_take_the_best_label(device):
+    cvae = CVAE(latent_dim=4, width=4, hidden=16).to(device)
+    data = tiny_data(device)
+    z = encode(cvae, data.test.x[:6], data.test.y[:6])
+    assert z.shape == (6, 14) and torch.equal(z[:, 4:].argmax(1), data.test.y[:6])
+    scores = anomaly_scores(cvae, data.test.x[:6])
+    assert (scores <= reconstruction_errors(cvae, data.test.x[:6], data.test.y[:6]) + 1e-4).all()
+
+
+def test_anomaly_sets_are_images_in_range_on_the_data_device(device):
+    sets = anomaly_sets(tiny_data(device), n=12)
+    assert set(sets) == {"noise", "shapes", "rotated"}
+    for name, x in sets.items():
+        assert x.shape[1:] == (1, 28, 28) and x.device.type == device.type and 0 <= float(x.min()) <= float(x.max()) <= 1, name
+
+
+def test_measure_fills_every_column_the_claims_read(device, classifier):
+    data = tiny_data(device)
+    comparison = measure(tiny_models(device), data, n_samples=30, n_pairs=5, steps=4, classifier=classifier,
+                         anomalies={"noise": torch.rand(10, 1, 28, 28, device=device)},
+                         seconds={"AE": {0: 1.5}})
+    t = comparison.table
+    assert list(t) == [REAL, "AE", "VAE", "CVAE", "DCGAN", "WGAN-GP"]
+    for name in ("AE", "VAE", "CVAE"):
+        assert t[name]["recon_test"] > 0 and 0 <= t[name]["auroc_noise"] <= 1
+    assert "recon_train" not in t["DCGAN"] and t["DCGAN"]["roughness"] >= 1
+    assert 0 <= t["CVAE"]["label_accuracy"] <= 1 and t["VAE"]["label_accuracy"] is None
+    assert t["AE"]["train_seconds"] == 1.5 and "train_seconds" not in t["VAE"]
+    assert all(t[m]["seeds"] == 2 and t[m]["fd_std"] >= 0 and 0 <= t[m]["entropy_worst"] <= 1 + 1e-9 for m in t if m != REAL)
+    assert t[REAL]["fd"] >= 0 and math.isfinite(t[REAL]["sharpness"])
+    assert set(comparison.samples["CVAE"]) == {0, 1} and comparison.samples["CVAE"][0].device.type == "cpu"
+    judgements = judge_all(t)  # every rule finds its numbers
+    assert len(judgements) == 8
+    text = format_table(t)
+    assert "AUC noise" in text and "WGAN-GP" in text and text.count("\n") == 7
+    assert table_html(t).count("<tr") == 7
+
+
+def test_measure_needs_models():
+    with pytest.raises(CourseInputError, match="at least one model"):
+        measure({}, tiny_data("cpu"))
