@@ -1,0 +1,73 @@
+"""Conditional VAE (Sohn, Lee & Yan 2015, "Learning Structured Output Representation using Deep Conditional
+Generative Models"): the label y, one-hot, enters both the encoder and the decoder.
+
+    q(z | x, y) = N(mu(x, y), diag sigma^2(x, y))      p(x | z, y) = Bernoulli(dec(z, y))
+    loss = -E_q[log p(x | z, y)] + beta * KL(q(z | x, y) || N(0, I))
+Because the decoder is told the class, z is free to hold the style (slant, thickness); sampling
+z ~ N(0, I) with a chosen y draws a digit of that class.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..validate import CourseInputError, check_images, check_tensor, describe
+from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder
+from .vae import reparameterize
+
+
+def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Class indices (N,) -> float one-hot N x n_classes; float N x n_classes (one-hot or soft labels) pass through."""
+    if isinstance(y, torch.Tensor) and y.is_floating_point() and y.dim() == 2:
+        return check_tensor(y, "y (one-hot or soft labels)", shape=(None, n_classes))
+    check_tensor(y, "y (class labels)", ndim=1, integer=True)
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise CourseInputError(f"y: expected class labels in 0..{n_classes - 1}, got values in {int(y.min())}..{int(y.max())}.")
+    return F.one_hot(y, n_classes).float()
+
+
+class CVAE(nn.Module):
+    """Convolutional CVAE for 1 x 28 x 28 images with ``n_classes`` labels."""
+
+    def __init__(self, latent_dim: int = 16, n_classes: int = 10, width: int = 32, hidden: int = 256) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes, self.image_shape = latent_dim, n_classes, IMAGE_SHAPE
+        self.encoder = conv_encoder(width)  # x -> N x 2w*49 features
+        self.joint = nn.Sequential(nn.Linear(2 * width * 49 + n_classes, hidden), nn.ReLU())  # [features, y] -> h
+        self.to_mu, self.to_logvar = nn.Linear(hidden, latent_dim), nn.Linear(hidden, latent_dim)
+        self.decoder = conv_decoder(latent_dim + n_classes, width, hidden)  # [z, y] -> x_hat
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images N x 1 x 28 x 28 in [0, 1] and labels (N,) -> (mu, logvar), each N x latent_dim."""
+        check_images(x, "x", shape=self.image_shape)
+        y1 = self._labels(y, len(x))
+        h = self.joint(torch.cat([self.encoder(x), y1], dim=1))
+        return self.to_mu(h), self.to_logvar(h)
+
+    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return reparameterize(mu, logvar)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Codes N x latent_dim and labels (N,) -> images N x 1 x 28 x 28 in [0, 1]."""
+        check_code(z, self.latent_dim)
+        return self.decoder(torch.cat([z, self._labels(y, len(z))], dim=1)).view(-1, *self.image_shape)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Returns ``(x_hat, mu, logvar)`` for one reparameterized sample z ~ q(z|x, y)."""
+        mu, logvar = self.encode(x, y)
+        return self.decode(self.reparameterize(mu, logvar), y), mu, logvar
+
+    @torch.no_grad()
+    def sample(self, y: torch.Tensor | list[int], generator: torch.Generator | None = None) -> torch.Tensor:
+        """One image per requested label, decoded from z ~ N(0, I): ``cvae.sample(torch.arange(10))``."""
+        device = next(self.parameters()).device
+        y = torch.as_tensor(y, device=device)
+        z = torch.randn(len(y), self.latent_dim, generator=generator).to(device)
+        return self.decode(z, y)
+
+    def _labels(self, y: torch.Tensor, n: int) -> torch.Tensor:
+        y1 = one_hot(y, self.n_classes)
+        if len(y1) != n:
+            raise CourseInputError(f"y: expected one label per image ({n}), got {describe(y)}.")
+        return y1.to(self.to_mu.weight.device)

@@ -1,0 +1,39 @@
+"""The course classifier: shapes, input checks, and the train-once-then-reload cache."""
+import pytest
+import torch
+
+from course_lib.models import Classifier, classifier as classifier_module, course_classifier
+from course_lib.train.checkpoint import has_checkpoint
+from course_lib.validate import CourseInputError
+
+
+def test_classifier_gives_logits_and_128_features(device):
+    model = Classifier().to(device)
+    x = torch.rand(5, 1, 28, 28, device=device)
+    assert model(x).shape == (5, 10) and model.features(x).shape == (5, 128)
+    assert model.predict(x).shape == (5,)
+    with pytest.raises(CourseInputError, match=r"N x 1 x 28 x 28, got uint8 N x 28 x 28"):
+        model(torch.zeros(5, 28, 28, dtype=torch.uint8, device=device))
+
+
+def test_random_shift_moves_whole_pixels_within_the_limit():
+    x = torch.zeros(200, 1, 28, 28)
+    x[:, :, 14, 14] = 1
+    shifted = classifier_module.random_shift(x, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(shifted.flatten(1).sum(1), torch.ones(200))  # one bright pixel, moved, not blurred
+    rows, cols = shifted[:, 0].nonzero()[:, 1:].T
+    assert (rows - 14).abs().max() == 2 and (cols - 14).abs().max() == 2
+
+
+def test_course_classifier_is_trained_once_then_reloaded(monkeypatch):
+    monkeypatch.setattr(classifier_module, "CHECKPOINT", "course-classifier-under-test")
+    monkeypatch.setattr(classifier_module, "SETTINGS", {**classifier_module.SETTINGS, "epochs": 1, "n_train": 500})
+    monkeypatch.setattr(classifier_module, "_loaded", {})
+    first = course_classifier("cpu")
+    assert has_checkpoint("course-classifier-under-test")
+    assert not first.training and not any(p.requires_grad for p in first.parameters())
+    assert course_classifier("cpu") is first  # cached in memory
+    monkeypatch.setattr(classifier_module, "_loaded", {})
+    reloaded = course_classifier("cpu")  # from the checkpoint, no training
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(reloaded(x), first(x))
