@@ -253,8 +253,9 @@ def _missing_cell_ids(path: Path) -> list[int]:
     return [i + 1 for i, cell in enumerate(data["cells"]) if "id" not in cell]
 
 
-def build(root: str | Path = ".", check: bool = False, out: TextIO = sys.stdout) -> BuildResult:
+def build(root: str | Path = ".", check: bool = False, out: TextIO | None = None) -> BuildResult:
     """Generate ``notebooks/`` from ``solutions/`` under ``root``; with ``check``, write nothing and report."""
+    out = out or sys.stdout
     root = Path(root)
     solutions, notebooks = root / "solutions", root / "notebooks"
     result = BuildResult()

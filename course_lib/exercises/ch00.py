@@ -84,7 +84,7 @@ register(Exercise(
         ("divides by the brightest pixel of the batch", lambda x: x.float() / x.max()),
         ("integer division keeps uint8", lambda x: x // 255),
     ],
-    hint="convert to floating point first (x.float()), then divide by 255, the largest value a uint8 pixel can take.",
+    hint="convert to floating point first, then divide by the largest value a uint8 pixel can take.",
 ))
 
 
@@ -143,5 +143,5 @@ register(Exercise(
         ("hard-codes 784 pixels", lambda x: x.reshape(-1, 784)),
         ("reads the images column by column", lambda x: x.transpose(2, 3).reshape(x.shape[0], -1)),
     ],
-    hint="keep the first dimension (the batch) and merge all the others: x.reshape(x.shape[0], -1) or x.flatten(1).",
+    hint="keep the first dimension (the batch) and merge all the others into one; reshape accepts -1 for 'whatever is left'.",
 ))
