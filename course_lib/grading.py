@@ -325,7 +325,7 @@ def default_source_dir() -> Path:
 def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> NotebookGrade:
     """Grade one learner notebook; problems with the file come back in ``NotebookGrade.error``, never raised."""
     path, source_dir = Path(path), Path(source_dir) if source_dir else default_source_dir()
-    grade = NotebookGrade(path.name)
+    grade = NotebookGrade(str(path))
     try:
         learner = read_notebook(path)
     except NotebookReadError as err:
