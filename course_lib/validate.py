@@ -79,7 +79,7 @@ def check_images(
         hint = " Divide uint8 pixels by 255 and add the channel axis with x.unsqueeze(1)." if not x.is_floating_point() or x.dim() == len(shape) else ""
         raise CourseInputError(f"{name}: {expected}, got {describe(x)}.{hint}")
     if value_range is not None and x.numel() and not _trusted_depth:
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(x.detach().min()), float(x.detach().max())
         if lo < value_range[0] - 1e-6 or hi > value_range[1] + 1e-6:
             raise CourseInputError(f"{name}: {expected}, got values in [{lo:.3g}, {hi:.3g}].")
     return x
