@@ -113,3 +113,14 @@ def hidden_error(x_filled: torch.Tensor, x: torch.Tensor, observed: torch.Tensor
     hidden = (~observed).float()
     squared = (x_filled - x).pow(2) * hidden
     return squared.flatten(1).sum(1) / hidden.flatten(1).sum(1).clamp_min(1)
+
+
+HIDDEN_COLOR = (0.55, 0.75, 1.0)  # light blue: "we cannot see this pixel"
+
+
+def show_hidden(x: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """Images N x 1 x H x W as RGB N x 3 x H x W with the hidden pixels painted light blue (for ``show_images``)."""
+    _check_pair(x, observed)
+    rgb = x.detach().float().expand(-1, 3, -1, -1).clone()
+    color = torch.tensor(HIDDEN_COLOR, device=x.device).view(1, 3, 1, 1).expand_as(rgb)
+    return torch.where(observed.expand_as(rgb), rgb, color)

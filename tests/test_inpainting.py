@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from course_lib.inpainting import HIDE_KINDS, hidden_error, impute, infer_label, observed_mask
+from course_lib.inpainting import HIDE_KINDS, hidden_error, impute, infer_label, observed_mask, show_hidden
 from course_lib.models import CVAE, ConvVAE
 from course_lib.validate import CourseInputError
 
@@ -82,3 +82,12 @@ def test_a_mask_of_the_wrong_shape_is_refused(device):
 def test_every_kind_is_accepted():
     for kind in HIDE_KINDS:
         assert observed_mask(kind, 2, size=(8, 8)).shape == (2, 1, 8, 8)
+
+
+def test_show_hidden_paints_the_hidden_pixels_and_keeps_the_others(device):
+    x = torch.rand(2, 1, 28, 28, device=device)
+    keep = observed_mask("left half", 2, device=device)
+    rgb = show_hidden(x, keep)
+    assert rgb.shape == (2, 3, 28, 28)
+    assert torch.equal(rgb[:, 1:2][keep], x[keep])
+    assert torch.allclose(rgb[:, 2, :, 0], torch.ones(2, 28, device=device))

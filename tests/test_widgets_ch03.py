@@ -41,3 +41,18 @@ def test_leaves_the_model_in_its_training_mode(cvae):
     cvae.train()
     cvae_explorer(cvae)
     assert cvae.training
+
+
+def test_inpainting_explorer_redraws_for_another_digit_hidden_part_or_label(cvae, device):
+    from course_lib.models import ConvVAE
+    from course_lib.widgets.inpainting import inpainting_explorer
+
+    torch.manual_seed(0)
+    vae = ConvVAE(latent_dim=4, width=8, hidden=16).to(device)
+    images = torch.rand(4, 1, 28, 28, device=device)
+    explorer = inpainting_explorer(cvae, images, torch.tensor([3, 1, 4, 1], device=device), vae=vae, steps=2)
+    assert explorer.controls["label"].value == 3
+    for name, value in [("label", 8), ("hide", "random pixels"), ("index", 2)]:
+        before = explorer.image.value
+        explorer.controls[name].value = value
+        assert explorer.image.value != before, f"moving {name} did not change the picture"
