@@ -87,6 +87,20 @@ def toy_quality(
     return out
 
 
+def history_steps(record) -> list[int]:
+    """The generator step at the end of each History entry of a GAN's ``training_record`` (one per ``log_every`` steps)."""
+    train = record.spec["train"]
+    log_every = min(int(train["log_every"]), int(train["steps"]))
+    return [(i + 1) * log_every for i in range(len(record.history))]
+
+
+def record_curves(record) -> dict[str, list[float]]:
+    """The losses of a GAN's ``training_record`` by name (for plots and :class:`TrainingExplorer`)."""
+    h = record.history
+    critic = "critic loss" if "train_wasserstein" in h else "D loss"
+    return {critic: h["train_d_loss"], "G loss": h["train_g_loss"]}
+
+
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     """Spearman's rank correlation of two equal-length sequences (ties broken by order)."""
     if len(x) != len(y) or len(x) < 3:
@@ -96,4 +110,4 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(F.cosine_similarity((rx - rx.mean()).unsqueeze(0), (ry - ry.mean()).unsqueeze(0)))
 
 
-__all__ = ["exact_w1", "generator_gradient_norm", "loss_curves", "spearman", "toy_quality"]
+__all__ = ["exact_w1", "generator_gradient_norm", "history_steps", "loss_curves", "record_curves", "spearman", "toy_quality"]

@@ -51,3 +51,17 @@ def test_toy_quality_scores_real_samples_high_and_a_collapsed_generator_low():
 def test_spearman_sees_monotone_relations():
     assert spearman([1, 2, 3, 4], [10, 20, 30, 45]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+
+
+def test_history_steps_and_curves_read_a_training_record():
+    from types import SimpleNamespace
+
+    from course_lib.train.engine import History
+    from course_lib.gan_study import history_steps, record_curves
+
+    history = History()
+    for k in range(4):
+        history.append({"d_loss": -k, "g_loss": k, "wasserstein": k}, prefix="train_")
+    record = SimpleNamespace(spec={"train": {"log_every": 25, "steps": 100}}, history=history)
+    assert history_steps(record) == [25, 50, 75, 100]
+    assert list(record_curves(record)) == ["critic loss", "G loss"]
