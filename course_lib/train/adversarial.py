@@ -1,0 +1,183 @@
+"""The adversarial training loop: GAN, WGAN (weight clipping) and WGAN-GP (gradient penalty), on the shared engine.
+
+One generator step follows ``n_critic`` discriminator/critic steps, each on a fresh real batch:
+
+    for each critic step:  fake = G(z) (no gradient to G);  L_D = discriminator_loss or critic_loss (+ GP)
+                           update D;  WGAN: clip D's weights to [-clip, clip]
+    generator step:        L_G = generator_loss (non-saturating) or -E[f(G(z))];  update G
+
+The engine records the mean losses of every ``log_every`` generator steps (one "epoch" of the History),
+and samples of a fixed noise batch are kept as ``(step, samples)`` snapshots along training, ready for
+:class:`course_lib.widgets.gan_training.TrainingExplorer`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+import torch.nn as nn
+
+from ..data import Batches
+from ..data.types import Split
+from ..losses import clip_weights, critic_loss, discriminator_loss, generator_loss, gradient_penalty, saturating_generator_loss, wasserstein_generator_loss
+from ..validate import CourseInputError, check_images, check_tensor, trusted
+from ._shared import check_positive, module_device, seeded_generator
+from .engine import History, fit
+
+MODES = ("gan", "wgan", "wgan_gp")
+
+
+@dataclass
+class GANTraining:
+    """What :func:`train_gan` returns: per-interval losses, sample snapshots and the wall time."""
+
+    history: History  # train_d_loss, train_g_loss (+ train_gp, train_wasserstein), one entry per log_every steps
+    steps: list[int]  # generator step at the end of each History entry
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (generator step, samples on the CPU)
+    seconds: float = 0.0
+
+    def curves(self) -> dict[str, list[float]]:
+        """The two losses by name, e.g. for ``TrainingExplorer(curves={"WGAN-GP": run.curves()})``."""
+        return {"D loss": self.history["train_d_loss"], "G loss": self.history["train_g_loss"]}
+
+
+class _Interval:
+    """Re-iterable view of ``n`` items of an endless stream: one engine "epoch" of generator steps."""
+
+    def __init__(self, stream: Iterator[tuple[torch.Tensor, ...]], n: int) -> None:
+        self.stream, self.n = stream, n
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        for _ in range(self.n):
+            yield next(self.stream)
+
+
+def _real_batches(x: torch.Tensor, batch_size: int, n_critic: int, g: torch.Generator | None) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Endless stream of ``n_critic`` fresh real batches per generator step."""
+    batches = Batches(x, batch_size=batch_size, drop_last=True, generator=g)
+    group: list[torch.Tensor] = []
+    while True:
+        for (real,) in batches:
+            group.append(real)
+            if len(group) == n_critic:
+                yield tuple(group)
+                group = []
+
+
+def train_gan(
+    generator: nn.Module,
+    critic: nn.Module,
+    data: Split | torch.Tensor,
+    *,
+    mode: str = "gan",
+    steps: int,
+    batch_size: int,
+    lr: float,
+    lr_critic: float | None = None,
+    betas: tuple[float, float] = (0.5, 0.999),
+    n_critic: int = 1,
+    clip: float = 0.01,
+    gp_weight: float = 10.0,
+    optimizer: str = "adam",
+    saturating: bool = False,
+    log_every: int = 100,
+    n_snapshots: int = 10,
+    snapshot_size: int = 64,
+    seed: int | None = None,
+    desc: str | None = None,
+) -> GANTraining:
+    """Train ``generator`` against ``critic`` on the real samples ``data`` (images N x 1 x 28 x 28 or points N x 2).
+
+    ``mode``: ``"gan"`` (minimax D loss, non-saturating G loss, or the saturating one with ``saturating=True``),
+    ``"wgan"`` (critic loss, weight clipping to ``clip``, RMSprop in the paper: ``optimizer="rmsprop"``) or
+    ``"wgan_gp"`` (critic loss + ``gp_weight`` * gradient penalty). ``steps`` counts generator steps.
+    """
+    mode = mode.replace("-", "_").lower() if isinstance(mode, str) else mode
+    if mode not in MODES:
+        raise CourseInputError(f"mode: expected one of {MODES}, got {mode!r}.")
+    if optimizer not in ("adam", "rmsprop"):
+        raise CourseInputError(f"optimizer: expected 'adam' or 'rmsprop', got {optimizer!r}.")
+    check_positive(steps=steps, batch_size=batch_size, lr=lr, n_critic=n_critic, log_every=log_every)
+    device = module_device(generator)
+    x = data.x if isinstance(data, Split) else data
+    check_tensor(x, "data", floating=True)
+    if x.dim() == 4:
+        check_images(x, "data")
+    elif x.dim() != 2:
+        raise CourseInputError(f"data: expected images N x 1 x 28 x 28 or points N x 2, got {tuple(x.shape)}.")
+    if len(x) < batch_size * n_critic:
+        raise CourseInputError(f"data: expected at least batch_size * n_critic = {batch_size * n_critic} samples, got {len(x)}.")
+    x = x.to(device)
+    log_every = min(log_every, steps)
+    intervals = steps // log_every
+
+    g = seeded_generator(seed)
+    make = (lambda p, lr_: torch.optim.Adam(p, lr=lr_, betas=betas)) if optimizer == "adam" else (lambda p, lr_: torch.optim.RMSprop(p, lr=lr_))
+    opt_g, opt_d = make(generator.parameters(), lr), make(critic.parameters(), lr_critic or lr)
+    latent = generator.latent_dim
+    fixed_z = torch.randn(snapshot_size, latent, generator=g).to(device) if g is not None else torch.randn(snapshot_size, latent, device=device)
+    g_loss_fn = wasserstein_generator_loss if mode != "gan" else (saturating_generator_loss if saturating else generator_loss)
+
+    def noise(n: int) -> torch.Tensor:
+        return torch.randn(n, latent, device=device)
+
+    def step(reals: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
+        critic.requires_grad_(True)
+        for real in reals:  # n_critic critic steps
+            with torch.no_grad():
+                fake = generator(noise(len(real)))
+            real_scores, fake_scores = critic(real), critic(fake)
+            if mode == "gan":
+                d_loss = discriminator_loss(real_scores, fake_scores)
+                total = d_loss
+            else:
+                d_loss = critic_loss(real_scores, fake_scores)
+                gp = gradient_penalty(critic, real, fake, gp_weight) if mode == "wgan_gp" else None
+                total = d_loss + gp if gp is not None else d_loss
+            opt_d.zero_grad(set_to_none=True)
+            total.backward()
+            opt_d.step()
+            if mode == "wgan":
+                clip_weights(critic, clip)
+        critic.requires_grad_(False)  # the generator step needs gradients through D, not for D
+        g_loss = g_loss_fn(critic(generator(noise(batch_size))))
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        metrics = {"loss": total.detach(), "d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+        if mode != "gan":
+            metrics["wasserstein"] = -d_loss.detach()  # the critic's estimate of W(P_real, P_G)
+        if mode == "wgan_gp":
+            metrics["gp"] = gp.detach()
+        return metrics
+
+    result = GANTraining(History(), [])
+    every = max(1, intervals // max(1, n_snapshots))
+
+    def snapshot(step_count: int) -> None:
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            result.snapshots.append((step_count, generator(fixed_z).cpu()))
+        generator.train(was_training)
+
+    def on_interval_end(index: int, history: History) -> None:
+        result.steps.append((index + 1) * log_every)
+        if (index + 1) % every == 0 or index + 1 == intervals:
+            snapshot((index + 1) * log_every)
+
+    snapshot(0)
+    start = time.perf_counter()
+    generator.train()
+    critic.train()
+    stream = _real_batches(x, batch_size, n_critic, g)
+    with trusted():
+        fit(step, _Interval(stream, log_every), intervals, history=result.history, desc=desc or mode.upper().replace("_", "-"),
+            on_epoch_end=on_interval_end)
+    critic.requires_grad_(True)
+    generator.eval()
+    critic.eval()
+    result.seconds = time.perf_counter() - start
+    return result

@@ -1,0 +1,158 @@
+"""Train a model once, reload it afterwards: ``pretrained("vae")`` is the VAE of notebook 02, ready in notebook 06.
+
+The checkpoint is keyed by everything that decides the weights (recipe name, profile, model, data and training
+settings, seed), so changing a setting trains a new model instead of silently reusing an old one::
+
+    vae = pretrained("vae")                          # course ConvVAE, active profile, seed 0
+    ae2 = pretrained("autoencoder", code_size=2)     # overrides go to the model, the data or the trainer
+    vae.training_record.seconds, vae.training_record.history["test_loss"]
+
+Recipes: see :data:`RECIPES` (``list_pretrained()``).
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+import torch.nn as nn
+
+from ..config import get_device, get_profile
+from ..data import load
+from ..models import CVAE, ConvAutoencoder, ConvVAE, DCGANCritic, DCGANDiscriminator, DCGANGenerator, DenoisingAutoencoder
+from ..models import MLPAutoencoder, MLPDiscriminator, MLPGenerator, MLPVAE, UNet
+from .adversarial import train_gan
+from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .engine import History
+from .generative import train_autoencoder, train_cvae, train_vae
+from .segmentation import train_unet
+from .settings import SETTINGS
+
+VERSION = 1  # bump to invalidate every cached model after a change of architecture or training code
+DATA_OPTIONS = ("n_train", "n_test", "size")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    settings: str  # key of SETTINGS
+    dataset: str
+    build: Callable[..., nn.Module | tuple[nn.Module, nn.Module]]  # model kwargs -> model, or (generator, critic)
+    train: Callable[..., Any]
+
+
+def _denoising(noise_std: float = 0.5, **kw: Any) -> nn.Module:
+    return DenoisingAutoencoder(ConvAutoencoder(**kw), noise_std)
+
+
+def _gan(critic: type[nn.Module]) -> Callable[..., tuple[nn.Module, nn.Module]]:
+    return lambda latent_dim=64, width=32: (DCGANGenerator(latent_dim, width), critic(width=width))
+
+
+def _toy(latent_dim: int = 2, hidden: int = 512, depth: int = 3) -> tuple[nn.Module, nn.Module]:
+    return MLPGenerator(latent_dim, hidden, depth), MLPDiscriminator(2, hidden, depth)
+
+
+RECIPES: dict[str, Recipe] = {
+    "autoencoder": Recipe("autoencoder", "mnist-5k", ConvAutoencoder, train_autoencoder),
+    "mlp_autoencoder": Recipe("mlp_autoencoder", "mnist-5k", MLPAutoencoder, train_autoencoder),
+    "denoising_autoencoder": Recipe("denoising_autoencoder", "mnist-5k", _denoising, train_autoencoder),
+    "vae": Recipe("vae", "mnist-5k", ConvVAE, train_vae),
+    "mlp_vae": Recipe("mlp_vae", "mnist-5k", MLPVAE, train_vae),
+    "cvae": Recipe("cvae", "mnist-5k", CVAE, train_cvae),
+    "unet_shapes": Recipe("unet_shapes", "shapes", lambda **kw: UNet(1, 4, **kw), train_unet),
+    "unet_shapes_noskip": Recipe("unet_shapes", "shapes", lambda **kw: UNet(1, 4, skips=False, **kw), train_unet),
+    "unet_digit_scenes": Recipe("unet_digit_scenes", "digit-scenes", lambda **kw: UNet(1, 11, **kw), train_unet),
+    "dcgan": Recipe("dcgan", "mnist-5k", _gan(DCGANDiscriminator), train_gan),
+    "wgan_gp": Recipe("wgan_gp", "mnist-5k", _gan(DCGANCritic), train_gan),
+    **{f"{toy}_{mode}": Recipe(f"toy_{mode}", toy, _toy, train_gan) for toy in ("ring8", "grid25") for mode in ("gan", "wgan", "wgan_gp")},
+}
+
+
+@dataclass
+class TrainingRecord:
+    """How a pretrained model was made: its checkpoint key, the settings, the wall time and the learning curves."""
+
+    name: str
+    key: str
+    spec: dict[str, Any]
+    seconds: float
+    history: History
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # GANs: (generator step, samples)
+    critic: nn.Module | None = None  # GANs: the discriminator or critic trained with the generator
+    cached: bool = False  # True when loaded from the checkpoint
+
+
+def list_pretrained() -> list[str]:
+    return sorted(RECIPES)
+
+
+def _split_overrides(recipe: Recipe, overrides: dict[str, Any], entry: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Send each override to the dataset options, the trainer's keywords, or (otherwise) the model constructor."""
+    train_params = inspect.signature(recipe.train).parameters
+    parts = {k: dict(v) for k, v in entry.items()}
+    for key, value in overrides.items():
+        part = "data" if key in DATA_OPTIONS else "train" if key in train_params else "model"
+        parts[part][key] = value
+    return parts
+
+
+def _key(name: str, profile: str, spec: dict[str, Any]) -> str:
+    digest = hashlib.sha1(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return f"{name}-{profile}-{digest}"
+
+
+def pretrained(
+    name: str,
+    profile: str | None = None,
+    *,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    retrain: bool = False,
+    **overrides: Any,
+) -> nn.Module:
+    """The model of recipe ``name`` trained with the ``profile`` settings (and ``overrides``), from the cache if there.
+
+    Returns the model in eval mode on ``device`` (for GANs, the generator); ``model.training_record`` tells how it was made.
+    """
+    if name not in RECIPES:
+        raise KeyError(f"no pretrained recipe {name!r}; choose one of {', '.join(list_pretrained())}.")
+    recipe = RECIPES[name]
+    profile = get_profile(profile)
+    device = get_device(device) if device is None or isinstance(device, str) else device
+    parts = _split_overrides(recipe, overrides, SETTINGS[recipe.settings][profile])
+    spec = {"recipe": name, "dataset": recipe.dataset, **parts, "seed": seed, "version": VERSION}
+    key = _key(name, profile, spec)
+
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # leave the caller's random state alone
+        torch.manual_seed(seed)
+        built = recipe.build(**parts["model"])
+        generator, critic = built if isinstance(built, tuple) else (built, None)
+        module = nn.ModuleDict({"generator": generator, "critic": critic}) if critic is not None else generator
+        module.to(device)
+        if has_checkpoint(key) and not retrain:
+            meta = load_checkpoint(module, key)
+            cached = True
+        else:
+            data = load(recipe.dataset, device=device, **parts["data"])
+            start = time.perf_counter()
+            train_kwargs = {"seed": seed, **parts["train"]}
+            if critic is not None:
+                result = recipe.train(generator, critic, data.train, **train_kwargs)
+                history, snapshots = result.history, [[s, x] for s, x in result.snapshots]
+            else:
+                history, snapshots = recipe.train(generator, data.train, test=data.test, **train_kwargs), []
+            meta = {"spec": spec, "seconds": time.perf_counter() - start, "history": dict(history.records), "snapshots": snapshots}
+            save_checkpoint(module, key, **meta)
+            cached = False
+    history = History()
+    for metric, values in meta.get("history", {}).items():
+        history.records[metric] = list(values)
+    record = TrainingRecord(name, key, spec, float(meta.get("seconds", 0.0)), history,
+                            [(int(s), x) for s, x in meta.get("snapshots", [])], critic, cached)
+    module.eval()
+    generator.training_record = record
+    return generator

@@ -1,0 +1,112 @@
+"""Recommended settings per model and profile, shared by the notebooks, ``pretrained`` and the benchmark.
+
+``quick`` trains in seconds on a CPU (CI, a first look); ``full`` gives the course's results (see
+``benchmarks/quality.py``: minutes on a laptop CPU, seconds on a GPU). Each entry has three parts:
+
+    SETTINGS[name][profile] = {"model": constructor kwargs, "data": dataset options, "train": helper kwargs}
+
+so a notebook writes ``train_vae(ConvVAE(**model_settings("vae")), data.train, test=data.test, **settings("vae"))``.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..config import get_profile
+
+_TOY_GAN = {"mode": "gan", "batch_size": 256, "lr": 1e-4, "betas": (0.5, 0.9), "n_critic": 1}
+_TOY_WGAN = {"mode": "wgan", "batch_size": 256, "lr": 5e-5, "optimizer": "rmsprop", "n_critic": 5, "clip": 0.01}
+_TOY_WGAN_GP = {"mode": "wgan_gp", "batch_size": 256, "lr": 1e-4, "betas": (0.5, 0.9), "n_critic": 5, "gp_weight": 0.1}
+_TOY_MODEL = {"full": {"latent_dim": 2, "hidden": 512, "depth": 3}, "quick": {"latent_dim": 2, "hidden": 64, "depth": 3}}
+
+SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
+    "autoencoder": {
+        "quick": {"model": {"code_size": 32, "width": 16, "hidden": 128}, "data": {},
+                  "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
+        "full": {"model": {"code_size": 32, "width": 32, "hidden": 256}, "data": {},
+                 "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
+    },
+    "mlp_autoencoder": {
+        "quick": {"model": {"code_size": 32, "hidden": (256,)}, "data": {},
+                  "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
+        "full": {"model": {"code_size": 32, "hidden": (512, 256)}, "data": {},
+                 "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
+    },
+    "denoising_autoencoder": {
+        "quick": {"model": {"code_size": 32, "width": 16, "hidden": 128, "noise_std": 0.5}, "data": {},
+                  "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
+        "full": {"model": {"code_size": 32, "width": 32, "hidden": 256, "noise_std": 0.5}, "data": {},
+                 "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
+    },
+    "vae": {
+        "quick": {"model": {"latent_dim": 16, "width": 16, "hidden": 128}, "data": {},
+                  "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3}},
+        "full": {"model": {"latent_dim": 16, "width": 32, "hidden": 256}, "data": {},
+                 "train": {"epochs": 10, "batch_size": 32, "lr": 2e-3}},
+    },
+    "mlp_vae": {  # the paper's MNIST VAE with the settings of pytorch/examples: the baseline of the benchmark
+        "quick": {"model": {"latent_dim": 20, "hidden": 400}, "data": {},
+                  "train": {"epochs": 2, "batch_size": 128, "lr": 1e-3, "schedule": None}},
+        "full": {"model": {"latent_dim": 20, "hidden": 400}, "data": {},
+                 "train": {"epochs": 10, "batch_size": 128, "lr": 1e-3, "schedule": None}},
+    },
+    "cvae": {
+        "quick": {"model": {"latent_dim": 8, "width": 16, "hidden": 128}, "data": {},
+                  "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3}},
+        "full": {"model": {"latent_dim": 8, "width": 32, "hidden": 256}, "data": {},
+                 "train": {"epochs": 10, "batch_size": 32, "lr": 2e-3}},
+    },
+    "unet_shapes": {
+        "quick": {"model": {"depth": 3, "base_width": 8}, "data": {"n_train": 200, "n_test": 100},
+                  "train": {"epochs": 2, "batch_size": 16, "lr": 5e-3, "loss": "ce+dice"}},
+        "full": {"model": {"depth": 3, "base_width": 16}, "data": {"n_train": 2000, "n_test": 500},
+                 "train": {"epochs": 4, "batch_size": 16, "lr": 5e-3, "loss": "ce+dice"}},
+    },
+    "unet_digit_scenes": {
+        "quick": {"model": {"depth": 3, "base_width": 8}, "data": {"n_train": 200, "n_test": 100},
+                  "train": {"epochs": 2, "batch_size": 16, "lr": 5e-3, "loss": "ce+dice"}},
+        "full": {"model": {"depth": 3, "base_width": 16}, "data": {"n_train": 2000, "n_test": 500},
+                 "train": {"epochs": 6, "batch_size": 16, "lr": 5e-3, "loss": "ce+dice"}},
+    },
+    "dcgan": {
+        "quick": {"model": {"latent_dim": 64, "width": 16}, "data": {},
+                  "train": {"mode": "gan", "steps": 100, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999), "log_every": 10}},
+        "full": {"model": {"latent_dim": 64, "width": 32}, "data": {},
+                 "train": {"mode": "gan", "steps": 1500, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.999), "log_every": 50}},
+    },
+    "wgan_gp": {
+        "quick": {"model": {"latent_dim": 64, "width": 16}, "data": {},
+                  "train": {"mode": "wgan_gp", "steps": 50, "batch_size": 64, "lr": 1e-4, "betas": (0.5, 0.9), "n_critic": 5,
+                            "gp_weight": 10.0, "log_every": 10}},
+        "full": {"model": {"latent_dim": 64, "width": 32}, "data": {},
+                 "train": {"mode": "wgan_gp", "steps": 800, "batch_size": 64, "lr": 1e-4, "betas": (0.5, 0.9), "n_critic": 5,
+                           "gp_weight": 10.0, "log_every": 50}},
+    },
+    "toy_gan": {p: {"model": _TOY_MODEL[p], "data": {}, "train": {**_TOY_GAN, "steps": s, "log_every": s // 20}}
+                for p, s in (("quick", 200), ("full", 3000))},
+    "toy_wgan": {p: {"model": _TOY_MODEL[p], "data": {}, "train": {**_TOY_WGAN, "steps": s, "log_every": s // 20}}
+                 for p, s in (("quick", 100), ("full", 2000))},
+    "toy_wgan_gp": {p: {"model": _TOY_MODEL[p], "data": {}, "train": {**_TOY_WGAN_GP, "steps": s, "log_every": s // 20}}
+                    for p, s in (("quick", 100), ("full", 2000))},
+}
+
+
+def _entry(name: str, profile: str | None) -> dict[str, dict[str, Any]]:
+    if name not in SETTINGS:
+        raise KeyError(f"no settings named {name!r}; choose one of {', '.join(SETTINGS)}.")
+    return copy.deepcopy(SETTINGS[name][get_profile(profile)])
+
+
+def settings(name: str, profile: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Training keyword arguments for ``name`` under ``profile`` (default: the active one), with ``overrides`` applied."""
+    return {**_entry(name, profile)["train"], **overrides}
+
+
+def model_settings(name: str, profile: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Constructor keyword arguments of the model for ``name`` under ``profile``."""
+    return {**_entry(name, profile)["model"], **overrides}
+
+
+def data_settings(name: str, profile: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """Dataset options (``load(dataset, **data_settings(name))``) for ``name`` under ``profile``."""
+    return {**_entry(name, profile)["data"], **overrides}
