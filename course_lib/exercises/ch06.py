@@ -1,6 +1,6 @@
 """Chapter 06 (comparisons): compute one metric, write one verdict.
 
-6.1 ``frechet_distance(features_a, features_b)``: the Frechet distance between Gaussians fitted to two sets
+6.1 ``frechet_distance_of_features(features_a, features_b)``: the Frechet distance between Gaussians fitted to two sets
     of features (Heusel et al. 2017): ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^{1/2}).
 6.2 ``ae_reconstructs_better(table)``: the verdict of claim 1 from a table of measured numbers, by its rule.
 """
@@ -15,9 +15,9 @@ from .expect import describe, expect_close, expect_tensor
 from .registry import Exercise, fail, register
 
 
-# ---------------------------------------------------------------- 6.1 frechet_distance
+# ---------------------------------------------------------------- 6.1 frechet_distance_of_features
 
-def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> torch.Tensor:
+def frechet_distance_of_features(features_a: torch.Tensor, features_b: torch.Tensor) -> torch.Tensor:
     """||mu_a - mu_b||^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^{1/2}) for N x D and M x D features (a scalar).
 
     Tr((S_a S_b)^{1/2}) is the sum of the square roots of the eigenvalues of S_a S_b (real and >= 0 for
@@ -75,7 +75,7 @@ def adds_the_squared_shift_of_the_means(f, device):
 def matches_the_formula_for_correlated_features(f, device):
     """matches ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) for correlated features"""
     a, b = _features(800, 5, 2, device), 0.5 + 1.5 * _features(600, 5, 3, device)
-    _close(_fd(f, a, b), float(frechet_distance(a, b)), "the distance", rtol=5e-3,
+    _close(_fd(f, a, b), float(frechet_distance_of_features(a, b)), "the distance", rtol=5e-3,
            note="with non-diagonal covariances the trace term needs the matrix square root of S_a S_b")
 
 
@@ -95,11 +95,11 @@ def is_sigma_difference_squared_in_one_dimension(f, device):
 def works_for_sets_of_different_sizes_on_the_device(f, device):
     """works for sets of different sizes and float32 features on the device"""
     a, b = _features(300, 8, 8, device).float(), _features(900, 8, 9, device).float()
-    _close(_fd(f, a, b), float(frechet_distance(a, b)), "the distance", rtol=1e-2, atol=1e-2)
+    _close(_fd(f, a, b), float(frechet_distance_of_features(a, b)), "the distance", rtol=1e-2, atol=1e-2)
 
 
 def _fd_no_mean(a, b):
-    return frechet_distance(a, b) - (a.double().mean(0) - b.double().mean(0)).pow(2).sum()
+    return frechet_distance_of_features(a, b) - (a.double().mean(0) - b.double().mean(0)).pow(2).sum()
 
 
 def _fd_diagonal(a, b):
@@ -121,7 +121,7 @@ def _fd_unsquared_mean(a, b):
 register(Exercise(
     id="6.1",
     title="the Frechet distance",
-    reference=frechet_distance,
+    reference=frechet_distance_of_features,
     visible_cases=[is_zero_for_the_same_features, adds_the_squared_shift_of_the_means, matches_the_formula_for_correlated_features],
     hidden_cases=[is_symmetric, is_sigma_difference_squared_in_one_dimension, works_for_sets_of_different_sizes_on_the_device],
     wrong_answers=[
