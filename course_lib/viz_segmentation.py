@@ -138,3 +138,31 @@ def show_segmentations(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def show_masks(
+    images: torch.Tensor,
+    masks: torch.Tensor,
+    class_names: Sequence[str],
+    background: int | None = None,
+    n: int = 8,
+    title: str | None = None,
+) -> Figure:
+    """Two rows per image column: the input, and its mask laid over it in the class colours (with a legend)."""
+    n = min(n, len(images))
+    if n < 1:
+        raise ValueError("expected at least one image to show.")
+    fig = Figure(figsize=(1.6 * n + 0.6, 4.0), layout="constrained")
+    axes = fig.subplots(2, n, squeeze=False)
+    for j in range(n):
+        for i, picture in enumerate([_grey(images[j]), overlay(images[j], masks[j], len(class_names), background)]):
+            axes[i, j].imshow(picture, interpolation="nearest")
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+    axes[0, 0].set_ylabel("input")
+    axes[1, 0].set_ylabel("mask")
+    fig.legend(handles=legend_handles(class_names, background), loc="outside lower center", ncol=min(len(class_names), 11),
+               frameon=False, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -57,3 +57,11 @@ def test_show_segmentations_draws_four_rows_and_a_legend_without_the_background(
 def test_rejects_a_batch_where_one_mask_is_expected():
     with pytest.raises(ValueError, match="H x W"):
         colorize(torch.zeros(2, 3, 3), 2)
+
+
+def test_show_masks_draws_two_rows(device):
+    from course_lib.viz_segmentation import show_masks
+
+    fig = show_masks(torch.rand(3, 1, 8, 8, device=device), torch.randint(0, 11, (3, 8, 8), device=device),
+                     [str(d) for d in range(10)] + ["bg"], background=10, n=3, title="t")
+    assert len(fig.axes) == 6 and len(fig.legends[0].get_texts()) == 10
