@@ -7,7 +7,7 @@ the test error and the train error is the generalisation gap; it opens as n shri
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -43,11 +43,11 @@ def overfitting_curve(
     lr: float,
     loss: str = "mse",
     seed: int = 0,
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     """Train ``make_model()`` on the first n training images for each n in ``sizes`` (about ``steps`` steps each).
 
     Returns one row per size: ``n``, ``epochs``, ``train_error`` (on those n images) and ``test_error`` (on all of
-    ``test``), both the mean over images of the squared error summed over pixels.
+    ``test``), both the mean over images of the squared error summed over pixels, and the trained ``model`` (eval mode).
     """
     if not sizes or any(not isinstance(n, int) or not 1 <= n <= len(train) for n in sizes):
         raise CourseInputError(f"sizes: expected whole numbers from 1 to {len(train)}, got {list(sizes)!r}.")
@@ -62,5 +62,6 @@ def overfitting_curve(
             "n": n, "epochs": epochs,
             "train_error": float(reconstruction_error(model, subset.x).mean()),
             "test_error": float(reconstruction_error(model, test.x).mean()),
+            "model": model.eval(),
         })
     return rows

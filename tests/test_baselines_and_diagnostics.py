@@ -56,6 +56,7 @@ def test_the_overfitting_curve_gives_one_row_per_size_and_a_gap_for_a_tiny_set()
     train, test = Split(x[:200], torch.zeros(200)), Split(x[200:], torch.zeros(100))
     rows = overfitting_curve(lambda: MLPAutoencoder(8, hidden=(64,)), train, test, [10, 200], steps=60, batch_size=32, lr=3e-3)
     assert [r["n"] for r in rows] == [10, 200]
+    assert all(isinstance(r["model"], nn.Module) and not r["model"].training for r in rows)
     tiny = rows[0]
     assert tiny["train_error"] < tiny["test_error"]  # 10 random images are memorised, unseen ones are not
     assert epochs_for(10, 60, 32) == 60 and epochs_for(200, 60, 32) == 9

@@ -56,7 +56,7 @@ def anomaly_explorer(
         left.set_ylabel("test images")
         left.legend(frameon=False, fontsize=8)
         left.set_title(f"flagged: {tpr:.0%} of anomalies, {fpr:.0%} of normal images", fontsize=10)
-        right.plot(fpr_curve, tpr_curve, color="tab:red")
+        right.plot(fpr_curve, tpr_curve, color="tab:red", label="ROC curve")
         right.plot([0, 1], [0, 1], color="grey", linestyle=":", label="chance")
         right.plot([fpr], [tpr], marker="o", markersize=9, color="black", label="this threshold")
         right.set_xlabel("false-positive rate")
