@@ -213,7 +213,7 @@ class Comparison:
 
 def _coverage(images: torch.Tensor, classifier: nn.Module) -> tuple[int, float, torch.Tensor]:
     cov = class_coverage(images, classifier, n_classes=N_CLASSES)
-    return cov.covered, cov.entropy / math.log(N_CLASSES), cov.histogram
+    return cov.covered, max(0.0, cov.entropy) / math.log(N_CLASSES), cov.histogram  # max: no -0.0
 
 
 def _spread(values: list[float]) -> tuple[float, float, float]:
