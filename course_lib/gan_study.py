@@ -18,6 +18,28 @@ import torch.nn.functional as F
 
 from .validate import CourseInputError, check_tensor, describe
 
+# Chapter 05's six toy runs (ring8 and grid25 x GAN, WGAN, WGAN-GP): overrides of the ``toy_*`` entries of
+# course_lib.train.settings, which follow the papers' 512-unit networks and thousands of steps. These are sized
+# so that the six runs take about a minute on a laptop CPU; 20 snapshots of 1,000 points are kept along training.
+TOY_RUNS: dict[str, dict[str, dict[str, float | int]]] = {
+    "gan": {"quick": {"hidden": 64, "steps": 200, "log_every": 10, "batch_size": 128, "lr": 1e-3},
+            "full": {"hidden": 128, "steps": 1500, "log_every": 75, "batch_size": 128, "lr": 1e-3}},
+    "wgan": {"quick": {"hidden": 64, "steps": 100, "log_every": 5, "batch_size": 128, "lr": 1e-3, "clip": 0.1},
+             "full": {"hidden": 128, "steps": 400, "log_every": 20, "batch_size": 128, "lr": 1e-3, "clip": 0.1}},
+    "wgan_gp": {"quick": {"hidden": 64, "steps": 100, "log_every": 5, "batch_size": 128, "lr": 1e-3, "n_critic": 2},
+                "full": {"hidden": 128, "steps": 1000, "log_every": 50, "batch_size": 128, "lr": 1e-3, "n_critic": 2}},
+}
+TOY_SNAPSHOTS = {"n_snapshots": 20, "snapshot_size": 1000}
+
+
+def toy_run_settings(mode: str, profile: str | None = None) -> dict[str, float | int]:
+    """Overrides for ``pretrained(f"{toy}_{mode}", **toy_run_settings(mode))`` in the active (or given) profile."""
+    from .config import get_profile
+
+    if mode not in TOY_RUNS:
+        raise CourseInputError(f"mode: expected one of {', '.join(TOY_RUNS)}, got {mode!r}.")
+    return {**TOY_RUNS[mode][get_profile(profile)], **TOY_SNAPSHOTS}
+
 
 def loss_curves(d: np.ndarray | Sequence[float]) -> dict[str, np.ndarray]:
     """For D(G(z)) = d in (0, 1), with logit l = log(d / (1 - d)):
@@ -110,4 +132,4 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(F.cosine_similarity((rx - rx.mean()).unsqueeze(0), (ry - ry.mean()).unsqueeze(0)))
 
 
-__all__ = ["exact_w1", "generator_gradient_norm", "history_steps", "loss_curves", "record_curves", "spearman", "toy_quality"]
+__all__ = ["TOY_RUNS", "exact_w1", "generator_gradient_norm", "history_steps", "loss_curves", "record_curves", "spearman", "toy_quality", "toy_run_settings"]
