@@ -73,7 +73,7 @@ def _reconstruct(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None
 
 
 @torch.no_grad()
-def impute(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, y: torch.Tensor | None = None, steps: int = 30) -> torch.Tensor:
+def impute(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, y: torch.Tensor | None = None, steps: int = 10) -> torch.Tensor:
     """Fill the hidden pixels of ``x`` (N x 1 x H x W in [0, 1]); the observed ones are returned unchanged.
 
     ``model`` is a VAE (``y=None``) or a CVAE (``y``: one label per image). Runs in eval mode.
@@ -91,7 +91,7 @@ def impute(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, y: t
 
 
 @torch.no_grad()
-def infer_label(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, steps: int = 10) -> torch.Tensor:
+def infer_label(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, steps: int = 5) -> torch.Tensor:
     """The label (N,) under which a CVAE's completion explains the observed pixels best (lowest BCE on them)."""
     _check_pair(x, observed)
     was_training = model.training

@@ -21,7 +21,7 @@ def inpainting_explorer(
     images: torch.Tensor,
     labels: torch.Tensor,
     vae: torch.nn.Module | None = None,
-    steps: int = 30,
+    steps: int = 10,
     hide: str = "bottom half",
 ) -> Explorer:
     """An :class:`Explorer` with controls ``index`` (test digit), ``hide`` (which part) and ``label`` (told to the CVAE)."""
