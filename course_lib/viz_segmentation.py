@@ -41,13 +41,15 @@ def colorize(mask: torch.Tensor | np.ndarray, n_classes: int, background: int | 
     return class_colors(n_classes, background)[np.clip(m, 0, n_classes - 1)]
 
 
-def _grey(image: torch.Tensor | np.ndarray) -> np.ndarray:
-    """An image 1 x H x W or H x W in [0, 1] as RGB H x W x 3."""
+def as_rgb(image: torch.Tensor | np.ndarray) -> np.ndarray:
+    """An image 1 x H x W or H x W (grey) or 3 x H x W (colour) in [0, 1] as RGB H x W x 3."""
     x = _numpy(image)
+    if x.ndim == 3 and x.shape[0] == 3:
+        return np.clip(np.moveaxis(x, 0, -1), 0, 1).astype(np.float64)
     if x.ndim == 3 and x.shape[0] == 1:
         x = x[0]
     if x.ndim != 2:
-        raise ValueError(f"expected one grey image shaped 1 x H x W or H x W, got shape {x.shape}.")
+        raise ValueError(f"expected one image shaped 1 x H x W, 3 x H x W or H x W, got shape {x.shape}.")
     return np.repeat(np.clip(x, 0, 1)[..., None], 3, axis=2)
 
 
@@ -59,7 +61,7 @@ def overlay(
     alpha: float = 0.55,
 ) -> np.ndarray:
     """The grey image with each non-background pixel tinted by its class colour (``alpha`` = colour weight)."""
-    grey = _grey(image)
+    grey = as_rgb(image)
     m = _numpy(mask).astype(np.int64)
     colors = colorize(m, n_classes, background)
     tint = np.ones(m.shape, dtype=bool) if background is None else m != background
@@ -72,7 +74,7 @@ def error_overlay(
     image: torch.Tensor | np.ndarray, prediction: torch.Tensor | np.ndarray, target: torch.Tensor | np.ndarray, dim: float = 0.6
 ) -> np.ndarray:
     """The image, dimmed, with every wrongly classified pixel in red."""
-    grey = _grey(image) * dim
+    grey = as_rgb(image) * dim
     wrong = _numpy(prediction).astype(np.int64) != _numpy(target).astype(np.int64)
     grey[wrong] = ERROR_COLOR
     return grey
@@ -83,7 +85,7 @@ def class_agreement(
 ) -> np.ndarray:
     """For one class: green where predicted and true (hits), red where predicted only, blue where missed."""
     p, t = _numpy(predicted).astype(bool), _numpy(true).astype(bool)
-    out = _grey(image) * dim
+    out = as_rgb(image) * dim
     out[p & t] = HIT_COLOR
     out[p & ~t] = ERROR_COLOR
     out[~p & t] = MISS_COLOR
@@ -120,7 +122,7 @@ def show_segmentations(
     for j in range(n):
         wrong = float((predictions[j] != targets[j]).float().mean())
         pictures = [
-            _grey(images[j]),
+            as_rgb(images[j]),
             overlay(images[j], targets[j], k, background),
             overlay(images[j], predictions[j], k, background),
             error_overlay(images[j], predictions[j], targets[j]),
@@ -155,7 +157,7 @@ def show_masks(
     fig = Figure(figsize=(1.6 * n + 0.6, 4.0), layout="constrained")
     axes = fig.subplots(2, n, squeeze=False)
     for j in range(n):
-        for i, picture in enumerate([_grey(images[j]), overlay(images[j], masks[j], len(class_names), background)]):
+        for i, picture in enumerate([as_rgb(images[j]), overlay(images[j], masks[j], len(class_names), background)]):
             axes[i, j].imshow(picture, interpolation="nearest")
             axes[i, j].set_xticks([])
             axes[i, j].set_yticks([])

@@ -65,3 +65,10 @@ def test_show_masks_draws_two_rows(device):
     fig = show_masks(torch.rand(3, 1, 8, 8, device=device), torch.randint(0, 11, (3, 8, 8), device=device),
                      [str(d) for d in range(10)] + ["bg"], background=10, n=3, title="t")
     assert len(fig.axes) == 6 and len(fig.legends[0].get_texts()) == 10
+
+
+def test_colour_images_are_overlaid_as_they_are():
+    image = torch.zeros(3, 2, 2)
+    image[0] = 1.0  # red
+    out = overlay(image, torch.zeros(2, 2, dtype=torch.long), 2, background=0)
+    assert np.allclose(out[..., 0], 1) and np.allclose(out[..., 1:], 0)

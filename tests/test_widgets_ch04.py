@@ -43,3 +43,13 @@ def test_probabilities_sum_to_one_per_pixel_and_leave_the_model_in_training_mode
 def test_rejects_class_names_that_do_not_match_the_model(scene):
     with pytest.raises(ValueError, match="4 scores per pixel but 3 class names"):
         segmentation_explorer(*scene, CLASSES[:3])
+
+
+def test_works_for_colour_images(device):
+    torch.manual_seed(0)
+    model = UNet(3, 3, depth=2, base_width=4).to(device)
+    images = torch.rand(2, 3, 16, 16, device=device)
+    explorer = segmentation_explorer(model, images, torch.randint(0, 3, (2, 16, 16), device=device), ["bg", "pet", "border"], background=0)
+    before = explorer.image.value
+    explorer.controls["index"].value = 1
+    assert explorer.image.value != before

@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from ..viz_segmentation import class_agreement, class_colors, overlay
+from ..viz_segmentation import as_rgb, class_agreement, class_colors, overlay
 from .base import Explorer, int_slider, slider
 
 
@@ -46,7 +46,7 @@ def segmentation_explorer(
 ) -> Explorer:
     """An :class:`Explorer` with controls ``index`` (test image), ``class`` and ``threshold``.
 
-    ``images`` N x 1 x H x W in [0, 1], ``masks`` N x H x W class indices, ``class_names`` one per
+    ``images`` N x 1 x H x W (or N x 3 x H x W) in [0, 1], ``masks`` N x H x W class indices, ``class_names`` one per
     logit of the model; ``background`` (an index) is drawn black. Probabilities are computed once.
     """
     if len(images) != len(masks) or len(images) == 0:
@@ -66,14 +66,14 @@ def segmentation_explorer(
         predicted, true = p >= threshold, truth == cls
         fig = Figure(figsize=(11.5, 3.2), layout="constrained")
         axes = fig.subplots(1, 4)
-        axes[0].imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1)
+        axes[0].imshow(as_rgb(image))
         axes[0].set_title(f"test image {index}")
         heat = axes[1].imshow(p.numpy(), cmap="magma", vmin=0, vmax=1)
         axes[1].set_title(f"p(class = {class_names[cls]})")
         fig.colorbar(heat, ax=axes[1], shrink=0.8)
         mask = torch.where(predicted, torch.tensor(cls), torch.tensor(background if background is not None else -1))
         if background is None:
-            tinted = image[0].unsqueeze(-1).repeat(1, 1, 3).numpy() * 0.6
+            tinted = as_rgb(image) * 0.6
             tinted[predicted.numpy()] = colors[cls]
         else:
             tinted = overlay(image, mask, n_classes, background, alpha=0.7)
