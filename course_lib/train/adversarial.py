@@ -81,6 +81,7 @@ def train_gan(
     clip: float = 0.01,
     gp_weight: float = 10.0,
     optimizer: str = "adam",
+    schedule: str | None = None,
     saturating: bool = False,
     log_every: int = 100,
     n_snapshots: int = 10,
@@ -92,11 +93,14 @@ def train_gan(
 
     ``mode``: ``"gan"`` (minimax D loss, non-saturating G loss, or the saturating one with ``saturating=True``),
     ``"wgan"`` (critic loss, weight clipping to ``clip``, RMSprop in the paper: ``optimizer="rmsprop"``) or
-    ``"wgan_gp"`` (critic loss + ``gp_weight`` * gradient penalty). ``steps`` counts generator steps.
+    ``"wgan_gp"`` (critic loss + ``gp_weight`` * gradient penalty). ``steps`` counts generator steps (rounded
+    down to a multiple of ``log_every``). ``schedule="linear"`` decays both learning rates linearly to 0.
     """
     mode = mode.replace("-", "_").lower() if isinstance(mode, str) else mode
     if mode not in MODES:
         raise CourseInputError(f"mode: expected one of {MODES}, got {mode!r}.")
+    if schedule not in (None, "linear"):
+        raise CourseInputError(f"schedule: expected None or 'linear', got {schedule!r}.")
     if optimizer not in ("adam", "rmsprop"):
         raise CourseInputError(f"optimizer: expected 'adam' or 'rmsprop', got {optimizer!r}.")
     check_positive(steps=steps, batch_size=batch_size, lr=lr, n_critic=n_critic, log_every=log_every)
@@ -116,6 +120,9 @@ def train_gan(
     g = seeded_generator(seed)
     make = (lambda p, lr_: torch.optim.Adam(p, lr=lr_, betas=betas)) if optimizer == "adam" else (lambda p, lr_: torch.optim.RMSprop(p, lr=lr_))
     opt_g, opt_d = make(generator.parameters(), lr), make(critic.parameters(), lr_critic or lr)
+    total_steps = intervals * log_every
+    decay = (lambda i: max(0.0, 1 - i / total_steps)) if schedule == "linear" else (lambda i: 1.0)
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
     latent = generator.latent_dim
     fixed_z = torch.randn(snapshot_size, latent, generator=g).to(device) if g is not None else torch.randn(snapshot_size, latent, device=device)
     g_loss_fn = wasserstein_generator_loss if mode != "gan" else (saturating_generator_loss if saturating else generator_loss)
@@ -146,6 +153,8 @@ def train_gan(
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
+        for scheduler in schedulers:  # one step per generator step
+            scheduler.step()
         metrics = {"loss": total.detach(), "d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
         if mode != "gan":
             metrics["wasserstein"] = -d_loss.detach()  # the critic's estimate of W(P_real, P_G)
