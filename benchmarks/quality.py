@@ -206,6 +206,7 @@ def bench_toy(device, profile, seed, results, rows) -> None:
     from course_lib.metrics import mode_coverage
     from course_lib.models import MLPDiscriminator, MLPGenerator
     from course_lib.train import model_settings, settings, train_gan
+    from course_lib.train.pretrained import RECIPES
 
     results["toy"] = {}
     targets = {"ring8": (8, 0.80), "grid25": (24, 0.60)}
@@ -213,7 +214,7 @@ def bench_toy(device, profile, seed, results, rows) -> None:
         data = load(dataset, device=device)
         results["toy"][dataset] = {}
         for mode in ("gan", "wgan", "wgan_gp"):
-            name = f"toy_{mode}"
+            name = RECIPES[f"{dataset}_{mode}"].settings  # e.g. toy_wgan_gp, or grid25_wgan_gp
             with timer(results, f"{dataset}_{mode}") as t:
                 torch.manual_seed(seed)
                 m = model_settings(name, profile)

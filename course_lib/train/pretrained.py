@@ -69,6 +69,7 @@ RECIPES: dict[str, Recipe] = {
     "dcgan": Recipe("dcgan", "mnist-5k", _gan(DCGANDiscriminator), train_gan),
     "wgan_gp": Recipe("wgan_gp", "mnist-5k", _gan(DCGANCritic), train_gan),
     **{f"{toy}_{mode}": Recipe(f"toy_{mode}", toy, _toy, train_gan) for toy in ("ring8", "grid25") for mode in ("gan", "wgan", "wgan_gp")},
+    "grid25_wgan_gp": Recipe("grid25_wgan_gp", "grid25", _toy, train_gan),
 }
 
 
