@@ -18,33 +18,9 @@ import torch.nn.functional as F
 
 from .validate import CourseInputError, check_tensor, describe
 
-# Chapter 05's six toy runs (ring8 and grid25 x GAN, WGAN, WGAN-GP): overrides of the ``toy_*`` entries of
-# course_lib.train.settings (the papers' 512-unit networks, thousands of steps), sized so that the six runs take
-# about two minutes of CPU in all: 128 hidden units, a learning rate decayed linearly to 0, 2 critic steps per
-# generator step for the WGANs. 20 snapshots of 1,000 points are kept along training. Measured (full, seed 0):
-# ring8 GAN 8/8 modes, 92 % high quality; WGAN (clipping) 3/8, 6 %; WGAN-GP 8/8, 93 %; grid25 GAN 8/25, 45 %;
-# WGAN-GP 6/25, 17 %.
-TOY_RUNS: dict[str, dict[str, dict[str, float | int | str]]] = {
-    "gan": {"quick": {"hidden": 64, "steps": 200, "log_every": 10, "batch_size": 128, "lr": 2e-3, "schedule": "linear"},
-            "full": {"hidden": 128, "steps": 2000, "log_every": 100, "batch_size": 256, "lr": 2e-3, "schedule": "linear"}},
-    "wgan": {"quick": {"hidden": 64, "steps": 100, "log_every": 5, "batch_size": 128, "lr": 1e-3, "clip": 0.05, "n_critic": 2,
-                       "schedule": "linear"},
-             "full": {"hidden": 128, "steps": 1000, "log_every": 50, "batch_size": 256, "lr": 1e-3, "clip": 0.05, "n_critic": 2,
-                      "schedule": "linear"}},
-    "wgan_gp": {"quick": {"hidden": 64, "steps": 100, "log_every": 5, "batch_size": 128, "lr": 2e-3, "n_critic": 2, "schedule": "linear"},
-                "full": {"hidden": 128, "steps": 2000, "log_every": 100, "batch_size": 256, "lr": 2e-3, "n_critic": 2,
-                         "schedule": "linear"}},
-}
+# Chapter 05 keeps 20 snapshots of 1,000 points along each toy run (the settings themselves are the ``toy_*``
+# entries of course_lib.train.settings): ``pretrained("ring8_gan", **TOY_SNAPSHOTS)``.
 TOY_SNAPSHOTS = {"n_snapshots": 20, "snapshot_size": 1000}
-
-
-def toy_run_settings(mode: str, profile: str | None = None) -> dict[str, float | int]:
-    """Overrides for ``pretrained(f"{toy}_{mode}", **toy_run_settings(mode))`` in the active (or given) profile."""
-    from .config import get_profile
-
-    if mode not in TOY_RUNS:
-        raise CourseInputError(f"mode: expected one of {', '.join(TOY_RUNS)}, got {mode!r}.")
-    return {**TOY_RUNS[mode][get_profile(profile)], **TOY_SNAPSHOTS}
 
 
 def loss_curves(d: np.ndarray | Sequence[float]) -> dict[str, np.ndarray]:
@@ -138,4 +114,4 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(F.cosine_similarity((rx - rx.mean()).unsqueeze(0), (ry - ry.mean()).unsqueeze(0)))
 
 
-__all__ = ["TOY_RUNS", "exact_w1", "generator_gradient_norm", "history_steps", "loss_curves", "record_curves", "spearman", "toy_quality", "toy_run_settings"]
+__all__ = ["TOY_SNAPSHOTS", "exact_w1", "generator_gradient_norm", "history_steps", "loss_curves", "record_curves", "spearman", "toy_quality"]
