@@ -2,8 +2,8 @@
 
 Its 128-d penultimate features play the role Inception features play in FID (Heusel et al. 2017): the
 Frechet distance, class coverage and conditional accuracy of generated digits are measured with it.
-``course_classifier()`` trains it the first time (about 10 seconds on a CPU, 97-98 % test accuracy) and reloads the cached
-checkpoint afterwards.
+``course_classifier()`` trains it the first time (about 10 seconds on a CPU, 97-98 % test accuracy) and
+reloads the cached checkpoint afterwards.
 """
 from __future__ import annotations
 
