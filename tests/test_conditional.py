@@ -63,3 +63,15 @@ def test_a_class_without_images_is_refused(device):
     model = _Encoder().to(device)
     with pytest.raises(CourseInputError, match="class 9 has 0"):
         ClassPrior.fit(model, torch.rand(20, 1, 28, 28, device=device), torch.arange(20, device=device) % 9)
+
+
+def test_the_accuracy_figure_has_one_bar_group_per_result_and_a_confusion_matrix():
+    from course_lib.conditional import ConditionalAccuracy
+    from course_lib.viz_conditional import plot_conditional_accuracy
+
+    a = ConditionalAccuracy(0.5, torch.full((10,), 0.5), torch.eye(10))
+    b = ConditionalAccuracy(0.9, torch.full((10,), 0.9), torch.eye(10))
+    fig = plot_conditional_accuracy({"a": a, "b": b}, a.confusion)
+    assert len(fig.axes) == 3  # bars, confusion, colour bar
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a (50%)", "b (90%)"]
+    assert len(plot_conditional_accuracy({"a": a}).axes) == 1
