@@ -65,13 +65,15 @@ class timer:
         self.results, self.key = results, key
 
     def __enter__(self) -> "timer":
-        self.start = time.perf_counter()
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+        cpu = time.process_time() - self.cpu_start  # CPU time of all threads: tells a busy machine from a slow model
         self.results["seconds"][self.key] = round(self.seconds, 1)
-        print(f"  {self.key}: {self.seconds:.1f} s", flush=True)
+        self.results.setdefault("cpu_seconds", {})[self.key] = round(cpu, 1)
+        print(f"  {self.key}: {self.seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
 
 
 def yes(ok: bool) -> str:
