@@ -46,7 +46,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown groups {sorted(unknown)}; choose from {', '.join(GROUPS)}")
     results: dict = {"device": str(device), "profile": args.profile, "threads": torch.get_num_threads(), "seconds": {}}
-    rows: list[tuple[str, ...]] = []
+    rows = Rows()
     start = time.perf_counter()
     for group in GROUPS:
         if group in groups:
@@ -56,6 +56,14 @@ def main() -> None:
     print()
     _common.print_table(rows, ("row", "metric", "value", "target", "ok", "seconds"))
     _common.write_json(args.json, results)
+
+
+class Rows(list):
+    """The table's rows; each is also printed as soon as it is measured (a long run shows its progress)."""
+
+    def append(self, row: tuple[str, ...]) -> None:
+        print("  " + " | ".join(row), flush=True)
+        super().append(row)
 
 
 class timer:
