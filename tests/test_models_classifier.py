@@ -37,3 +37,14 @@ def test_course_classifier_is_trained_once_then_reloaded(monkeypatch):
     reloaded = course_classifier("cpu")  # from the checkpoint, no training
     x = torch.rand(4, 1, 28, 28)
     assert torch.equal(reloaded(x), first(x))
+
+
+def test_course_classifier_trains_even_when_first_called_under_no_grad(monkeypatch, tmp_path):
+    import course_lib.models.classifier as classifier
+
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(classifier, "_loaded", {})
+    monkeypatch.setitem(classifier.SETTINGS, "epochs", 1)
+    with torch.no_grad():
+        model = classifier.course_classifier("cpu")
+    assert not model.training

@@ -102,7 +102,8 @@ def course_classifier(device: torch.device | str | None = None) -> Classifier:
     if has_checkpoint(CHECKPOINT):
         load_checkpoint(model, CHECKPOINT)
     else:
-        with torch.random.fork_rng(devices=[]):  # leave the caller's random state alone
+        # leave the caller's random state alone; train even when called under torch.no_grad() (e.g. from a metric)
+        with torch.random.fork_rng(devices=[]), torch.enable_grad():
             torch.manual_seed(SETTINGS["seed"])
             model = Classifier()
             data = load("mnist-5k", device="cpu")
