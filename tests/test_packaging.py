@@ -24,10 +24,15 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     wanted = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
     wanted = {n for n in wanted if n != "tomli"}
     conda = set()
+    section = None
     for line in (ROOT / "environment.yml").read_text().splitlines():
+        top = re.match(r"^([A-Za-z_]+):", line)
+        if top:
+            section = top.group(1)
         m = re.match(r"^  - ([A-Za-z0-9_.\-]+)", line)
-        if m and m.group(1) not in ("python", "pip"):
+        if section == "dependencies" and m and m.group(1) not in ("python", "pip"):
             conda.add(CONDA_NAMES.get(m.group(1).lower(), m.group(1).lower()))
+    assert "conda-forge" not in conda, "channels must not be read as packages"
     assert conda == wanted, f"only in pyproject: {wanted - conda}; only in environment.yml: {conda - wanted}"
 
 
