@@ -62,7 +62,7 @@ SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     "unet_shapes": {
         "quick": {"model": {"depth": 3, "base_width": 8}, "data": {"n_train": 160, "n_test": 100},
                   "train": {"epochs": 3, "batch_size": 16, "lr": 1e-2, "loss": "ce+dice"}},
-        "full": {"model": {"depth": 3, "base_width": 8}, "data": {"n_train": 1000, "n_test": 500},
+        "full": {"model": {"depth": 3, "base_width": 8}, "data": {"n_train": 2000, "n_test": 500},
                  "train": {"epochs": 5, "batch_size": 16, "lr": 5e-3, "loss": "ce+dice"}},
     },
     "unet_digit_scenes": {
