@@ -1,6 +1,7 @@
 """How long does the course take? Executes every notebook of solutions/ headless and times each.
 
-Usage: python benchmarks/course_time.py [--profile quick|full] [--device D] [--json PATH] [--only 01,02]
+Usage: python benchmarks/course_time.py [--profile quick|full] [--device D] [--json PATH] [--only 01,02] [--save DIR]
+--save DIR keeps each executed notebook (with its figures) in DIR, for looking at the results afterwards.
 JSON keys: device, profile, seconds (dict keyed by notebook file name), total.
 """
 from __future__ import annotations
@@ -15,8 +16,8 @@ import _common
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_notebook(path: Path, env: dict[str, str], timeout: int) -> tuple[float, str]:
-    """Execute one notebook in a fresh kernel; return (seconds, 'ok' or the first error)."""
+def run_notebook(path: Path, env: dict[str, str], timeout: int, save: Path | None = None) -> tuple[float, str]:
+    """Execute one notebook in a fresh kernel (kept in ``save`` when given); return (seconds, 'ok' or the first error)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -36,7 +37,11 @@ def run_notebook(path: Path, env: dict[str, str], timeout: int) -> tuple[float, 
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return time.perf_counter() - start, status
+    seconds = time.perf_counter() - start
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / path.name)
+    return seconds, status
 
 
 def main() -> dict:
@@ -44,6 +49,7 @@ def main() -> dict:
     p.add_argument("--profile", choices=["quick", "full"], default="quick")
     p.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,02")
     p.add_argument("--timeout", type=int, default=1800, help="time limit per cell in seconds")
+    p.add_argument("--save", type=Path, default=None, help="folder to keep the executed notebooks in")
     args = p.parse_args()
 
     from course_lib.config import get_device
@@ -59,7 +65,7 @@ def main() -> dict:
     seconds: dict[str, float] = {}
     rows = []
     for nb in notebooks:
-        t, status = run_notebook(nb, env, args.timeout)
+        t, status = run_notebook(nb, env, args.timeout, args.save)
         seconds[nb.name] = round(t, 1)
         rows.append((nb.name, f"{t:7.1f}", status))
         print(f"  {nb.name}: {t:.1f} s ({status})", file=sys.stderr)
