@@ -1,10 +1,13 @@
 """Small pieces shared by the training helpers: optimizers with an optional one-cycle schedule, seeding, inputs."""
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 
 from ..data.types import Split
-from ..validate import CourseInputError, check_tensor
+from ..validate import CourseInputError, check_tensor, trusted
+from .engine import History, fit
 
 
 def as_split(data: Split | torch.Tensor, name: str, targets: bool = False) -> Split:
@@ -54,3 +57,37 @@ def check_on_device(split: Split, model: torch.nn.Module, name: str) -> Split:
     check_tensor(split.x, f"{name}.x")
     device = module_device(model)
     return split if split.x.device == device else split.to(device)
+
+
+def gradient_step(
+    loss: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
+) -> None:
+    """One update: clear old gradients, back-propagate ``loss``, step the optimizer, then the learning-rate schedule."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+
+
+def in_eval_mode(model: torch.nn.Module, measure: Callable[[], dict[str, float]]) -> Callable[[], dict[str, float]]:
+    """``measure`` wrapped to run with ``model`` in eval mode, then back in training mode (for ``fit``'s evaluate)."""
+
+    def evaluate() -> dict[str, float]:
+        model.eval()
+        try:
+            return measure()
+        finally:
+            model.train()
+
+    return evaluate
+
+
+def fit_model(model: torch.nn.Module, step, batches, epochs: int, evaluate=None, desc: str | None = None) -> History:
+    """``fit`` with ``model`` in training mode (input checks relaxed inside the loop), left in eval mode afterwards."""
+    model.train()
+    try:
+        with trusted():
+            return fit(step, batches, epochs, evaluate=evaluate, desc=desc)
+    finally:
+        model.eval()

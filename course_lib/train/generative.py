@@ -14,9 +14,9 @@ import torch.nn as nn
 from ..data import Batches
 from ..data.types import Split
 from ..losses import bce_loss, elbo_loss, mse_loss
-from ..validate import CourseInputError, check_images, trusted
-from ._shared import as_split, check_on_device, check_positive, make_optimizer, seeded_generator
-from .engine import History, evaluate_in_batches, fit
+from ..validate import CourseInputError, check_images
+from ._shared import as_split, check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
+from .engine import History, evaluate_in_batches
 
 RECONSTRUCTION = {"mse": mse_loss, "bce": bce_loss}
 
@@ -61,11 +61,7 @@ def train_autoencoder(
     def step(batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
         (x,) = batch
         value = recon(model(x), x)
-        optimizer.zero_grad(set_to_none=True)
-        value.backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        gradient_step(value, optimizer, scheduler)
         return {"loss": value.detach()}
 
     def metrics(batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
@@ -73,17 +69,8 @@ def train_autoencoder(
         x_hat = model(x)
         return {"loss": recon(x_hat, x), "mse": (x_hat - x).pow(2).mean()}
 
-    def evaluate() -> dict[str, float]:
-        model.eval()
-        out = evaluate_in_batches(metrics, Batches(test.x, batch_size=500, shuffle=False))
-        model.train()
-        return out
-
-    model.train()
-    with trusted():
-        history = fit(step, batches, epochs, evaluate=evaluate if test is not None else None, desc=desc)
-    model.eval()
-    return history
+    evaluate = in_eval_mode(model, lambda: evaluate_in_batches(metrics, Batches(test.x, batch_size=500, shuffle=False)))
+    return fit_model(model, step, batches, epochs, evaluate=evaluate if test is not None else None, desc=desc)
 
 
 def _train_elbo(model: nn.Module, train: Split, test: Split | None, conditional: bool, *, epochs: int, batch_size: int, lr: float,
@@ -101,24 +88,12 @@ def _train_elbo(model: nn.Module, train: Split, test: Split | None, conditional:
 
     def step(batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
         out = losses(*batch)
-        optimizer.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        gradient_step(out["loss"], optimizer, scheduler)
         return {k: v.detach() for k, v in out.items()}
 
-    def evaluate() -> dict[str, float]:
-        model.eval()  # the loss is still stochastic (one z per image): an unbiased estimate of the negative ELBO
-        out = evaluate_in_batches(lambda b: losses(*b), Batches(test.x, test.y, batch_size=500, shuffle=False))
-        model.train()
-        return out
-
-    model.train()
-    with trusted():
-        history = fit(step, batches, epochs, evaluate=evaluate if test is not None else None, desc=desc)
-    model.eval()
-    return history
+    # in eval mode the loss is still stochastic (one z per image): an unbiased estimate of the negative ELBO
+    evaluate = in_eval_mode(model, lambda: evaluate_in_batches(lambda b: losses(*b), Batches(test.x, test.y, batch_size=500, shuffle=False)))
+    return fit_model(model, step, batches, epochs, evaluate=evaluate if test is not None else None, desc=desc)
 
 
 def train_vae(

@@ -13,9 +13,9 @@ from ..data.types import Split
 from ..losses import bce_loss, mse_loss, soft_dice_loss
 from ..metrics.segmentation import iou_per_class
 from ..models.unet import UNet
-from ..validate import CourseInputError, check_images, check_tensor, trusted
-from ._shared import check_on_device, check_positive, make_optimizer, seeded_generator
-from .engine import History, fit
+from ..validate import CourseInputError, check_images, check_tensor
+from ._shared import check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
+from .engine import History
 
 SEGMENTATION_LOSSES = ("ce", "dice", "ce+dice")
 IMAGE_LOSSES = ("mse", "bce")
@@ -87,16 +87,11 @@ def train_unet(
     def step(batch: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
         x, y = batch
         value = objective(model(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        value.backward()
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        gradient_step(value, optimizer, scheduler)
         return {"loss": value.detach()}
 
-    def evaluate() -> dict[str, float]:
+    def measure() -> dict[str, float]:
         x, y = splits["test"].x, splits["test"].y
-        model.eval()
         total, squared, preds = 0.0, 0.0, []
         for i in range(0, len(x), 100):
             out, target = model(x[i : i + 100]), y[i : i + 100]
@@ -105,13 +100,8 @@ def train_unet(
                 preds.append(out.argmax(1))
             else:
                 squared += float((out - target).pow(2).sum())
-        model.train()
         if segmenting:
             return {"loss": total / len(x), "miou": float(iou_per_class(torch.cat(preds), y, model.n_classes).nanmean())}
         return {"loss": total / len(x), "mse": squared / y.numel()}
 
-    model.train()
-    with trusted():
-        history = fit(step, batches, epochs, evaluate=evaluate if test is not None else None, desc=desc)
-    model.eval()
-    return history
+    return fit_model(model, step, batches, epochs, evaluate=in_eval_mode(model, measure) if test is not None else None, desc=desc)
