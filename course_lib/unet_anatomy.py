@@ -126,7 +126,8 @@ def draw_unet(rows: list[Stage], title: str | None = None) -> Figure:
     ax.set_ylim(-depth - 0.5, 0.5 + 0.06 * x)
     ax.set_yticks([-level for level in range(depth + 1)], [f"level {level}" for level in range(depth + 1)])
     ax.set_xticks([])
-    for side in ("top", "right", "bottom"):
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.set_title(title or "U-Net: contracting path (left), bottleneck, expanding path (right); shapes C x H x W")
     return fig

@@ -66,7 +66,7 @@ def metric_panels(
         if real is not None:
             ax.axhline(real, color="k", ls="--", lw=1, label="real data" if key != "fd" else "real-vs-real floor")
         ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
-        ax.set_title(title + ("  (lower is better)" if lower_better and "lower" not in title else ""), fontsize=10)
+        ax.set_title(title + ("; lower is better" if lower_better and "lower" not in title else ""), fontsize=10)
         ax.grid(alpha=0.3, axis="y")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(frameon=False, fontsize=8)
