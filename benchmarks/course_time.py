@@ -61,7 +61,9 @@ def main() -> dict:
         notebooks = [nb for nb in notebooks if nb.name[:2] in keep]
     if not notebooks:
         sys.exit("no notebooks found in solutions/")
-    env = {"COURSE_PROFILE": args.profile, "COURSE_DEVICE": device.type, "COURSE_PROGRESS": "0", "MPLBACKEND": "Agg"}
+    # no MPLBACKEND: the kernel draws figures inline, as in JupyterLab (and the time includes drawing them)
+    os.environ.pop("MPLBACKEND", None)
+    env = {"COURSE_PROFILE": args.profile, "COURSE_DEVICE": device.type, "COURSE_PROGRESS": "0"}
     seconds: dict[str, float] = {}
     rows = []
     for nb in notebooks:
