@@ -18,6 +18,17 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def describe_device(device) -> str:
+    """The machine in a few words, for records: the GPU's name, or the CPU with its core count."""
+    import torch
+
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+
+
 def print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)

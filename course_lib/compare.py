@@ -46,6 +46,9 @@ from .validate import CourseInputError
 KINDS = ("ae", "vae", "cvae", "gan")
 REAL = "real data"
 N_CLASSES = 10
+# the five models of notebook 06 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
+CONTENDERS = {"AE": "autoencoder", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp"}
+SEEDS = (0, 1, 2)
 
 
 def kind_of(model: nn.Module) -> str:
