@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 from .data.types import Dataset
 from .metrics.coverage import class_coverage
+from .models.classifier import predict_labels
 from .metrics.frechet import classifier_features, frechet_distance
 from .metrics.roc import roc_auc
 from .metrics.sharpness import sharpness
@@ -175,8 +176,7 @@ def draw_samples(
 
 @torch.no_grad()
 def predict_classes(images: torch.Tensor, classifier: nn.Module) -> torch.Tensor:
-    with _eval_mode(classifier):
-        return _batched(lambda xb: classifier(xb).argmax(1), images)
+    return predict_labels(classifier, images)
 
 
 # ---------------------------------------------------------------------------------------------- anomalies

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .models.classifier import predict_labels
 from .validate import CourseInputError, check_images, check_tensor, describe
 
 
@@ -44,11 +45,8 @@ def conditional_accuracy(
         from .models.classifier import course_classifier
 
         classifier = course_classifier(images.device)
-    was_training = classifier.training
-    classifier.eval()
-    predicted = torch.cat([classifier(images[i : i + 500]).argmax(1) for i in range(0, len(images), 500)])
-    classifier.train(was_training)
-    requested, predicted = requested.to(predicted.device), predicted
+    predicted = predict_labels(classifier, images)
+    requested = requested.to(predicted.device)
     confusion = torch.zeros(n_classes, n_classes, dtype=torch.float64, device=predicted.device)
     confusion.index_put_((requested, predicted), torch.ones_like(predicted, dtype=torch.float64), accumulate=True)
     counts = confusion.sum(1, keepdim=True)

@@ -48,3 +48,17 @@ def test_course_classifier_trains_even_when_first_called_under_no_grad(monkeypat
     with torch.no_grad():
         model = classifier.course_classifier("cpu")
     assert not model.training
+
+
+def test_predict_labels_batches_in_eval_mode_and_restores_the_mode():
+    from course_lib.models.classifier import Classifier, predict_labels
+
+    torch.manual_seed(0)
+    model = Classifier().train()
+    x = torch.rand(7, 1, 28, 28)
+    labels = predict_labels(model, x, batch_size=3)
+    assert labels.shape == (7,) and labels.dtype == torch.int64 and not labels.requires_grad
+    assert model.training, "the classifier's training mode must be restored"
+    model.eval()
+    assert torch.equal(labels, model(x).argmax(1)), "eval-mode predictions (dropout off), whatever the batch size"
+    assert torch.equal(model.predict(x), labels)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..models.classifier import predict_labels
 from ..validate import check_images
 
 
@@ -39,10 +40,7 @@ def class_coverage(
         from ..models.classifier import course_classifier
 
         classifier = course_classifier(images.device)
-    was_training = classifier.training
-    classifier.eval()
-    pred = torch.cat([classifier(images[i : i + 500]).argmax(1) for i in range(0, len(images), 500)])
-    classifier.train(was_training)
+    pred = predict_labels(classifier, images)
     hist = torch.bincount(pred, minlength=n_classes).double().cpu() / len(pred)
     entropy = float(-(hist[hist > 0] * hist[hist > 0].log()).sum())
     covered = int((hist >= min_share / n_classes).sum())

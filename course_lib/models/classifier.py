@@ -38,14 +38,23 @@ class Classifier(nn.Module):
         """Class logits, N x n_classes."""
         return self.head(self.features(x))
 
-    @torch.no_grad()
     def predict(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """Predicted class per image (N,), computed in eval mode and in batches."""
-        was_training = self.training
-        self.eval()
-        out = torch.cat([self(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
-        self.train(was_training)
-        return out
+        return predict_labels(self, x, batch_size)
+
+
+@torch.no_grad()
+def predict_labels(classifier: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
+    """The class (argmax of the logits) ``classifier`` gives each image, (N,): in eval mode, in batches, under no_grad.
+
+    The classifier's training/eval mode is restored afterwards.
+    """
+    was_training = classifier.training
+    classifier.eval()
+    try:
+        return torch.cat([classifier(images[i : i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
+    finally:
+        classifier.train(was_training)
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
