@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from .data.types import Dataset
 from .metrics.coverage import class_coverage
 from .models.classifier import predict_labels
+from .models.mode import eval_mode
 from .metrics.frechet import classifier_features, frechet_distance
 from .metrics.roc import roc_auc
 from .metrics.sharpness import sharpness
@@ -70,20 +71,6 @@ def kind_of(model: nn.Module) -> str:
     raise CourseInputError(f"expected an autoencoder, a VAE, a CVAE or a GAN generator, got {type(model).__name__}.")
 
 
-class _eval_mode:
-    """Put a model in eval mode for the block, restore its mode afterwards."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model, self.was_training = model, model.training
-
-    def __enter__(self) -> nn.Module:
-        self.model.eval()
-        return self.model
-
-    def __exit__(self, *exc) -> None:
-        self.model.train(self.was_training)
-
-
 def _device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
@@ -98,7 +85,7 @@ def _batched(fn: Callable[..., torch.Tensor], *tensors: torch.Tensor, batch_size
 def encode(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """The code of each image: the AE's z, the VAE's mu, the CVAE's [mu, one-hot y] (N x D)."""
     kind = kind_of(model)
-    with _eval_mode(model):
+    with eval_mode(model):
         if kind == "ae":
             return _batched(model.encode, x)
         if kind == "vae":
@@ -117,7 +104,7 @@ def decoder(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 
     @torch.no_grad()
     def decode(z: torch.Tensor) -> torch.Tensor:
-        with _eval_mode(model):
+        with eval_mode(model):
             if kind == "cvae":
                 return _batched(lambda zb: model.decode(zb[:, : model.latent_dim], zb[:, model.latent_dim :]), z)
             if kind == "gan":

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from .models.classifier import predict_labels
+from .models.mode import eval_mode
 from .validate import CourseInputError, check_images, check_tensor, describe
 
 
@@ -69,10 +70,8 @@ class ClassPrior:
     def fit(cls, model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, jitter: float = 1e-4, batch_size: int = 500) -> "ClassPrior":
         """Encode ``x`` with its labels ``y`` (mu only) and fit a Gaussian to the codes of each of ``model.n_classes`` classes."""
         check_tensor(y, "y", ndim=1, integer=True)
-        was_training = model.training
-        model.eval()
-        mu = torch.cat([model.encode(x[i : i + batch_size], y[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
-        model.train(was_training)
+        with eval_mode(model):
+            mu = torch.cat([model.encode(x[i : i + batch_size], y[i : i + batch_size])[0] for i in range(0, len(x), batch_size)])
         means, covariances = [], []
         eye = torch.eye(mu.shape[1], device=mu.device)
         for c in range(model.n_classes):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .models.mode import eval_mode
 from .validate import CourseInputError, check_images, describe
 
 HIDE_KINDS = ("top half", "bottom half", "left half", "right half", "quadrant", "random pixels")
@@ -81,12 +82,10 @@ def impute(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, y: t
     _check_pair(x, observed)
     if steps < 1:
         raise CourseInputError(f"steps: expected at least 1 iteration, got {steps!r}.")
-    was_training = model.training
-    model.eval()
     filled = torch.where(observed, x, torch.zeros_like(x))
-    for _ in range(steps):
-        filled = torch.where(observed, x, _reconstruct(model, filled, y))
-    model.train(was_training)
+    with eval_mode(model):
+        for _ in range(steps):
+            filled = torch.where(observed, x, _reconstruct(model, filled, y))
     return filled
 
 
@@ -94,16 +93,14 @@ def impute(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, y: t
 def infer_label(model: torch.nn.Module, x: torch.Tensor, observed: torch.Tensor, steps: int = 5) -> torch.Tensor:
     """The label (N,) under which a CVAE's completion explains the observed pixels best (lowest BCE on them)."""
     _check_pair(x, observed)
-    was_training = model.training
-    model.eval()
     errors = []
-    for c in range(model.n_classes):
-        y = torch.full((len(x),), c, dtype=torch.long, device=x.device)
-        filled = impute(model, x, observed, y, steps=steps)
-        x_hat = _reconstruct(model, filled, y).clamp(1e-6, 1 - 1e-6)
-        bce = F.binary_cross_entropy(x_hat, x, reduction="none") * observed  # only the pixels we can see
-        errors.append(bce.flatten(1).sum(1))
-    model.train(was_training)
+    with eval_mode(model):
+        for c in range(model.n_classes):
+            y = torch.full((len(x),), c, dtype=torch.long, device=x.device)
+            filled = impute(model, x, observed, y, steps=steps)
+            x_hat = _reconstruct(model, filled, y).clamp(1e-6, 1 - 1e-6)
+            bce = F.binary_cross_entropy(x_hat, x, reduction="none") * observed  # only the pixels we can see
+            errors.append(bce.flatten(1).sum(1))
     return torch.stack(errors, dim=1).argmin(dim=1)
 
 

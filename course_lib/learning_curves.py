@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 
 from .data.types import Split
+from .models.mode import eval_mode
 from .train.generative import train_autoencoder
 from .validate import CourseInputError
 
@@ -20,11 +21,8 @@ from .validate import CourseInputError
 @torch.no_grad()
 def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Squared error per image, summed over pixels: sum_i (model(x)_i - x_i)^2, shape N (model in eval mode)."""
-    was_training = model.training
-    model.eval()
-    errors = torch.cat([((model(xb) - xb) ** 2).flatten(1).sum(1) for xb in x.split(batch_size)])
-    model.train(was_training)
-    return errors
+    with eval_mode(model):
+        return torch.cat([((model(xb) - xb) ** 2).flatten(1).sum(1) for xb in x.split(batch_size)])
 
 
 def epochs_for(n: int, steps: int, batch_size: int) -> int:

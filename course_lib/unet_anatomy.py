@@ -14,6 +14,8 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from .models.mode import eval_mode
+
 STAGE_TEXT = {
     "input": "input image",
     "down": "conv block (contracting)",
@@ -64,12 +66,10 @@ def trace_unet(model: torch.nn.Module, x: torch.Tensor) -> list[Stage]:
             handles.append(block.register_forward_pre_hook(record("concat", level, use_input=True)))
         handles.append(block.register_forward_hook(record("decode", level)))
     handles.append(model.head.register_forward_hook(record("head", 0)))
-    was_training = model.training
-    model.eval()
     try:
-        model(x)
+        with eval_mode(model):
+            model(x)
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     return rows

@@ -18,6 +18,7 @@ import math
 import torch
 import torch.nn as nn
 
+from .models.mode import eval_mode
 from .validate import CourseInputError, check_images, check_tensor, describe
 
 
@@ -48,12 +49,10 @@ def kl_closed_form(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 def kl_per_dimension(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Mean over the images x of the KL of each latent dimension, shape (latent_dim,). Sums to the mean KL."""
     check_images(x, "x", shape=getattr(model, "image_shape", (1, 28, 28)))
-    was_training = model.training
-    model.eval()
     total = None
-    for xb in x.split(batch_size):
-        mu, logvar = model.encode(xb)
-        part = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(0)  # D
-        total = part if total is None else total + part
-    model.train(was_training)
+    with eval_mode(model):
+        for xb in x.split(batch_size):
+            mu, logvar = model.encode(xb)
+            part = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(0)  # D
+            total = part if total is None else total + part
     return total / len(x)

@@ -62,3 +62,22 @@ def test_predict_labels_batches_in_eval_mode_and_restores_the_mode():
     model.eval()
     assert torch.equal(labels, model(x).argmax(1)), "eval-mode predictions (dropout off), whatever the batch size"
     assert torch.equal(model.predict(x), labels)
+
+
+def test_eval_mode_restores_each_modules_own_mode_also_after_an_error():
+    from course_lib.models import eval_mode
+
+    net = torch.nn.Sequential(torch.nn.Dropout(0.5)).train()
+    with eval_mode(net) as inside:
+        assert inside is net and not net.training
+    assert net.training
+    net.eval()
+    with pytest.raises(RuntimeError):
+        with eval_mode(net):
+            raise RuntimeError("boom")
+    assert not net.training, "a module that was in eval mode stays in eval mode"
+    net.train()
+    with pytest.raises(RuntimeError):
+        with eval_mode(net):
+            raise RuntimeError("boom")
+    assert net.training, "training mode comes back even when the block raises"

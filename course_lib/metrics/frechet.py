@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from ..models.mode import eval_mode
 from ..validate import CourseInputError, check_images, check_tensor, describe
 
 
@@ -21,11 +22,8 @@ def classifier_features(images: torch.Tensor, classifier: torch.nn.Module | None
         from ..models.classifier import course_classifier
 
         classifier = course_classifier(images.device)
-    was_training = classifier.training
-    classifier.eval()
-    feats = torch.cat([classifier.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
-    classifier.train(was_training)
-    return feats
+    with eval_mode(classifier):
+        return torch.cat([classifier.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
 def _as_features(x: torch.Tensor, name: str, classifier: torch.nn.Module | None) -> torch.Tensor:

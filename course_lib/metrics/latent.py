@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import torch
 
+from ..models.mode import eval_mode
 from ..validate import check_images
 
 
@@ -14,10 +15,8 @@ from ..validate import check_images
 def unit_activity(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 500) -> torch.Tensor:
     """Variance over the data of each latent unit's posterior mean, (latent_dim,); pass ``y`` for a CVAE."""
     check_images(x, "x", shape=getattr(model, "image_shape", (1, 28, 28)))
-    was_training = model.training
-    model.eval()
-    mus = [model.encode(x[i : i + batch_size], *(() if y is None else (y[i : i + batch_size],)))[0] for i in range(0, len(x), batch_size)]
-    model.train(was_training)
+    with eval_mode(model):
+        mus = [model.encode(x[i : i + batch_size], *(() if y is None else (y[i : i + batch_size],)))[0] for i in range(0, len(x), batch_size)]
     return torch.cat(mus).var(dim=0)
 
 

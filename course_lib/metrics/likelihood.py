@@ -11,6 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..models.mode import eval_mode
 from ..validate import CourseInputError, check_images
 
 
@@ -30,21 +31,19 @@ def iwae_log_likelihood(
     check_images(x, "x", shape=model.image_shape if hasattr(model, "image_shape") else (1, 28, 28))
     if not isinstance(k, int) or k < 1:
         raise CourseInputError(f"k: expected a positive number of importance samples, got {k!r}.")
-    was_training = model.training
-    model.eval()
     out = []
-    for i in range(0, len(x), batch_size):
-        xb = x[i : i + batch_size]  # B x 1 x 28 x 28
-        cond = () if y is None else (y[i : i + batch_size],)
-        mu, logvar = model.encode(xb, *cond)  # B x D
-        std = (0.5 * logvar).exp()
-        z = mu + std * torch.randn(k, *mu.shape, device=mu.device)  # k x B x D
-        log_q = (-0.5 * ((z - mu) / std).pow(2) - std.log() - 0.5 * math.log(2 * math.pi)).sum(-1)  # k x B
-        log_prior = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(-1)  # k x B
-        cond_k = () if y is None else (cond[0].repeat(k),)
-        x_hat = model.decode(z.flatten(0, 1), *cond_k).view(k, *xb.shape)  # k x B x 1 x 28 x 28
-        log_px_z = -F.binary_cross_entropy(x_hat, xb.expand_as(x_hat), reduction="none").flatten(2).sum(-1)  # k x B
-        out.append(torch.logsumexp(log_px_z + log_prior - log_q, dim=0) - math.log(k))  # B
-    model.train(was_training)
+    with eval_mode(model):
+        for i in range(0, len(x), batch_size):
+            xb = x[i : i + batch_size]  # B x 1 x 28 x 28
+            cond = () if y is None else (y[i : i + batch_size],)
+            mu, logvar = model.encode(xb, *cond)  # B x D
+            std = (0.5 * logvar).exp()
+            z = mu + std * torch.randn(k, *mu.shape, device=mu.device)  # k x B x D
+            log_q = (-0.5 * ((z - mu) / std).pow(2) - std.log() - 0.5 * math.log(2 * math.pi)).sum(-1)  # k x B
+            log_prior = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(-1)  # k x B
+            cond_k = () if y is None else (cond[0].repeat(k),)
+            x_hat = model.decode(z.flatten(0, 1), *cond_k).view(k, *xb.shape)  # k x B x 1 x 28 x 28
+            log_px_z = -F.binary_cross_entropy(x_hat, xb.expand_as(x_hat), reduction="none").flatten(2).sum(-1)  # k x B
+            out.append(torch.logsumexp(log_px_z + log_prior - log_q, dim=0) - math.log(k))  # B
     values = torch.cat(out)
     return values if per_image else float(values.mean())

@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..validate import check_images
+from .mode import eval_mode
 
 CHECKPOINT = "course-classifier-v2"
 SETTINGS = {"epochs": 8, "batch_size": 128, "lr": 3e-3, "max_shift": 2, "seed": 0, "n_train": 4000}
@@ -49,12 +50,8 @@ def predict_labels(classifier: nn.Module, images: torch.Tensor, batch_size: int 
 
     The classifier's training/eval mode is restored afterwards.
     """
-    was_training = classifier.training
-    classifier.eval()
-    try:
+    with eval_mode(classifier):
         return torch.cat([classifier(images[i : i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
-    finally:
-        classifier.train(was_training)
 
 
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:

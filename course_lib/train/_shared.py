@@ -6,6 +6,7 @@ from typing import Callable
 import torch
 
 from ..data.types import Split
+from ..models.mode import eval_mode
 from ..validate import CourseInputError, check_tensor, trusted
 from .engine import History, fit
 
@@ -74,11 +75,8 @@ def in_eval_mode(model: torch.nn.Module, measure: Callable[[], dict[str, float]]
     """``measure`` wrapped to run with ``model`` in eval mode, then back in training mode (for ``fit``'s evaluate)."""
 
     def evaluate() -> dict[str, float]:
-        model.eval()
-        try:
+        with eval_mode(model):
             return measure()
-        finally:
-            model.train()
 
     return evaluate
 

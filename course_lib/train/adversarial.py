@@ -22,6 +22,7 @@ import torch.nn as nn
 from ..data import Batches
 from ..data.types import Split
 from ..losses import clip_weights, critic_loss, discriminator_loss, generator_loss, gradient_penalty, saturating_generator_loss, wasserstein_generator_loss
+from ..models.mode import eval_mode
 from ..validate import CourseInputError, check_images, check_tensor, trusted
 from ._shared import check_positive, module_device, seeded_generator
 from .engine import History, fit
@@ -166,11 +167,8 @@ def train_gan(
     every = max(1, intervals // max(1, n_snapshots))
 
     def snapshot(step_count: int) -> None:
-        was_training = generator.training
-        generator.eval()
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(generator):
             result.snapshots.append((step_count, generator(fixed_z).cpu()))
-        generator.train(was_training)
 
     def on_interval_end(index: int, history: History) -> None:
         result.steps.append((index + 1) * log_every)

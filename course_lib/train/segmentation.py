@@ -12,6 +12,7 @@ from ..data import Batches
 from ..data.types import Split
 from ..losses import bce_loss, mse_loss, soft_dice_loss
 from ..metrics.segmentation import iou_per_class
+from ..models.mode import eval_mode
 from ..models.unet import UNet
 from ..validate import CourseInputError, check_images, check_tensor
 from ._shared import check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
@@ -32,11 +33,8 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, loss: str = "c
 @torch.no_grad()
 def predict_masks(model: UNet, x: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
     """Most likely class per pixel, N x H x W, in eval mode and in batches."""
-    was_training = model.training
-    model.eval()
-    out = torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
-    model.train(was_training)
-    return out
+    with eval_mode(model):
+        return torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
 def train_unet(

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from ..models.mode import eval_mode
 from ..viz import image_grid
 from .base import Explorer, slider
 
@@ -35,10 +36,8 @@ def cvae_explorer(model: torch.nn.Module, dims: Sequence[int] | None = None, n_s
         z = torch.zeros(1, latent_dim, device=device)
         for d in dims:
             z[0, d] = values[f"z{d}"]
-        was_training = model.training
-        model.eval()
-        every = model.decode(z.expand(n_classes, -1), torch.arange(n_classes, device=device)).cpu()  # n_classes x 1 x H x W
-        model.train(was_training)
+        with eval_mode(model):
+            every = model.decode(z.expand(n_classes, -1), torch.arange(n_classes, device=device)).cpu()  # n_classes x 1 x H x W
         fig = Figure(figsize=(11, 2.6), layout="constrained")
         left, right = fig.subfigures(1, 2, width_ratios=[1, 4.2])
         ax = left.subplots()

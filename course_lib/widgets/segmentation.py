@@ -15,6 +15,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from ..models.mode import eval_mode
 from ..viz_segmentation import as_rgb, class_agreement, class_colors, overlay
 from .base import Explorer, int_slider, slider
 
@@ -22,12 +23,9 @@ from .base import Explorer, int_slider, slider
 @torch.no_grad()
 def class_probabilities(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Softmax over the classes of ``model(images)`` (N x C x H x W), computed in eval mode, on the CPU."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
-    probs = torch.cat([model(images[i : i + 32].to(device)).softmax(dim=1).float().cpu() for i in range(0, len(images), 32)])
-    model.train(was_training)
-    return probs
+    with eval_mode(model):
+        return torch.cat([model(images[i : i + 32].to(device)).softmax(dim=1).float().cpu() for i in range(0, len(images), 32)])
 
 
 def _iou(predicted: torch.Tensor, true: torch.Tensor) -> float:
