@@ -5,7 +5,7 @@ Usage: python benchmarks/comparisons.py [--device D] [--json PATH] [--profile fu
 The models come from the ``pretrained`` cache of the data directory (``COURSE_DATA_DIR``), and what is missing is
 trained, exactly as in notebook 06: after a run of the notebook this takes a minute. ``--record`` (``full`` profile
 only) stores the table, the settings and the time as the course's reference run
-(``course_lib/reference_runs/06_comparisons_full.json``), the verdicts notebook 06 quotes for the ``full`` profile.
+(``course_lib/analysis/comparison/recorded_runs/06_comparisons_full.json``), the verdicts notebook 06 quotes for the ``full`` profile.
 JSON keys: device, profile, minutes (training from an empty cache plus measuring), table, verdicts.
 """
 from __future__ import annotations
@@ -25,12 +25,12 @@ def main() -> None:
     if args.record and args.profile != "full":
         raise SystemExit("--record stores the verdicts of the full profile; run it with --profile full.")
 
-    from course_lib.claims import judge_all
-    from course_lib.compare import CONTENDERS, SEEDS, format_table, measure
+    from course_lib.analysis.comparison.claims import judge_all
+    from course_lib.analysis.comparison.measure import CONTENDERS, SEEDS, format_table, measure
     from course_lib.config import get_device
     from course_lib.data import load
-    from course_lib.models import course_classifier
-    from course_lib.reference import record_reference
+    from course_lib.train import course_classifier
+    from course_lib.analysis.comparison.recorded import record_run
     from course_lib.train import pretrained
     from course_lib.train.pretrained import RECIPES
 
@@ -55,7 +55,7 @@ def main() -> None:
     print()
     _common.print_table([(str(j.claim.number), j.verdict, j.evidence) for j in judgements], ("claim", "verdict", "measured"))
     if args.record:
-        path = record_reference(REFERENCE_NAME, table, recipes=sorted({RECIPES[r].settings for r in CONTENDERS.values()}),
+        path = record_run(REFERENCE_NAME, table, recipes=sorted({RECIPES[r].settings for r in CONTENDERS.values()}),
                                 device=_common.describe_device(device), profile=args.profile, seeds=list(SEEDS),
                                 minutes=minutes)
         print(f"\nrecorded the reference run in {path}")

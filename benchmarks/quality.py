@@ -90,7 +90,7 @@ def yes(ok: bool) -> str:
 
 def bench_classifier(device, profile, seed, results, rows) -> None:
     from course_lib.data import load
-    from course_lib.models import course_classifier
+    from course_lib.train import course_classifier
 
     with timer(results, "classifier") as t:
         classifier = course_classifier(device)
@@ -113,7 +113,7 @@ def bench_ae(device, profile, seed, results, rows) -> None:
     for k in (2, 16, 32):
         with timer(results, f"ae_{k}") as t:
             torch.manual_seed(seed)
-            model = ConvAutoencoder(**model_settings("autoencoder", profile, code_size=k)).to(device)
+            model = ConvAutoencoder(**model_settings("autoencoder", profile, latent_dim=k)).to(device)
             history = train_autoencoder(model, data.train, test=data.test, **settings("autoencoder", profile, seed=seed))
             ae = history.last("test_mse")
             xtr, xte = data.train.x.flatten(1).cpu().numpy(), data.test.x.flatten(1).cpu().numpy()
@@ -166,7 +166,8 @@ def bench_cvae(device, profile, seed, results, rows) -> None:
     import torch
 
     from course_lib.data import load
-    from course_lib.models import CVAE, course_classifier
+    from course_lib.models import CVAE
+    from course_lib.train import course_classifier
     from course_lib.train import model_settings, settings, train_cvae
 
     data = load("mnist-5k", device=device)
@@ -175,7 +176,7 @@ def bench_cvae(device, profile, seed, results, rows) -> None:
         model = CVAE(**model_settings("cvae", profile)).to(device)
         train_cvae(model, data.train, **settings("cvae", profile, seed=seed))
         wanted = torch.arange(1000, device=device) % 10
-        samples = model.sample(wanted, generator=torch.Generator().manual_seed(seed))
+        samples = model.sample(len(wanted), generator=torch.Generator().manual_seed(seed), labels=wanted)
         acc = float((course_classifier(device).predict(samples) == wanted).float().mean())
     results["cvae_cond_acc"] = acc
     rows.append(("CVAE", "cond. accuracy", f"{acc:.3f}", ">= 0.90", yes(acc >= 0.9), f"{t.seconds:.0f}"))
@@ -248,7 +249,8 @@ def bench_fd(device, profile, seed, results, rows) -> None:
 
     from course_lib.data import load
     from course_lib.metrics import classifier_features, frechet_distance
-    from course_lib.models import DCGANCritic, DCGANDiscriminator, DCGANGenerator, course_classifier
+    from course_lib.models import DCGANCritic, DCGANDiscriminator, DCGANGenerator
+    from course_lib.train import course_classifier
     from course_lib.train import model_settings, settings, train_gan
 
     data = load("mnist-5k", device=device)

@@ -34,7 +34,7 @@ def main() -> dict:
     from course_lib.data.torchvision_sets import write_idx
     from course_lib.losses import elbo_loss
     from course_lib.models import MLPVAE
-    from course_lib.validate import trusted
+    from course_lib.input_checks import trusted
 
     device = get_device(args.device)
     seed_everything(0)

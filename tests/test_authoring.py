@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from course_lib.authoring import BEGIN, END, NotebookReadError, build, build_main, read_notebook, strip_solution
+from course_lib.tooling.authoring import BEGIN, END, NotebookReadError, build, build_main, read_notebook, strip_solution
 
 ANSWER = f"""def normalize_images(x):
     \"\"\"uint8 -> [0, 1]\"\"\"

@@ -5,12 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.baselines import PCA
+from course_lib.analysis.autoencoders.pca import PCA
 from course_lib.data import Split
-from course_lib.learning_curves import epochs_for, overfitting_curve, reconstruction_error
+from course_lib.analysis.autoencoders.overfitting import epochs_for, overfitting_curve, reconstruction_error
 from course_lib.models import MLPAutoencoder, MLPVAE
-from course_lib.validate import CourseInputError
-from course_lib.vae_diagnostics import kl_closed_form, kl_monte_carlo, kl_per_dimension
+from course_lib.input_checks import CourseInputError
+from course_lib.analysis.autoencoders.vae_diagnostics import kl_closed_form, kl_monte_carlo, kl_per_dimension
 
 
 def low_rank_images(n: int, rank: int, device, seed: int = 0) -> torch.Tensor:
@@ -31,8 +31,8 @@ def test_pca_reconstructs_exactly_data_of_its_own_rank(device):
 def test_pca_error_falls_and_explained_variance_rises_with_the_code_size(device):
     x = torch.rand(300, 1, 28, 28, device=device)
     pca = PCA(1).fit(x)
-    errors = [reconstruction_error(pca.with_code_size(k), x).mean().item() for k in (1, 10, 100)]
-    ratios = [pca.with_code_size(k).explained_variance_ratio() for k in (1, 10, 100)]
+    errors = [reconstruction_error(pca.with_latent_dim(k), x).mean().item() for k in (1, 10, 100)]
+    ratios = [pca.with_latent_dim(k).explained_variance_ratio() for k in (1, 10, 100)]
     assert errors[0] > errors[1] > errors[2] and 0 < ratios[0] < ratios[1] < ratios[2] <= 1
 
 

@@ -3,7 +3,7 @@ import copy
 
 import pytest
 
-from course_lib.claims import (
+from course_lib.analysis.comparison.claims import (
     CLAIMS, DEPENDS, DOES_NOT_HOLD, HOLDS, VERDICTS, MissingMetricError, judge_all, verdict_rows, verdicts_html,
 )
 

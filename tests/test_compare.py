@@ -4,13 +4,13 @@ import math
 import pytest
 import torch
 
-from course_lib.claims import judge_all
-from course_lib.compare import (
+from course_lib.analysis.comparison.claims import judge_all
+from course_lib.analysis.comparison.measure import (
     REAL, anomaly_scores, anomaly_sets, draw_samples, encode, format_table, kind_of, measure, reconstruction_errors, table_html,
 )
 from course_lib.data import Dataset, Split
 from course_lib.models import CVAE, Classifier, ConvAutoencoder, ConvVAE, DCGANGenerator, MLPAutoencoder
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def tiny_data(device, n_train=60, n_test=40) -> Dataset:
@@ -24,7 +24,7 @@ def tiny_models(device, seeds=(0, 1)) -> dict:
     out = {"AE": {}, "VAE": {}, "CVAE": {}, "DCGAN": {}, "WGAN-GP": {}}
     for s in seeds:
         torch.manual_seed(s)
-        out["AE"][s] = MLPAutoencoder(code_size=4, hidden=(16,)).to(device)
+        out["AE"][s] = MLPAutoencoder(latent_dim=4, hidden=(16,)).to(device)
         out["VAE"][s] = ConvVAE(latent_dim=4, width=4, hidden=16).to(device)
         out["CVAE"][s] = CVAE(latent_dim=4, width=4, hidden=16).to(device)
         out["DCGAN"][s] = DCGANGenerator(latent_dim=8, width=4).to(device)
@@ -54,7 +54,7 @@ def test_samples_of_every_kind_are_images_and_the_cvae_says_which_labels(device)
 
 
 def test_reconstruction_error_is_the_squared_pixel_error_summed_per_image(device):
-    ae = ConvAutoencoder(code_size=4, width=4, hidden=8).to(device)
+    ae = ConvAutoencoder(latent_dim=4, width=4, hidden=8).to(device)
     x = tiny_data(device).test.x[:5]
     errors = reconstruction_errors(ae, x)
     assert errors.shape == (5,) and (errors > 0).all()

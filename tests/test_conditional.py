@@ -2,9 +2,10 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.conditional import ClassPrior, conditional_accuracy
+from course_lib.analysis.autoencoders import ClassPrior
+from course_lib.metrics import conditional_accuracy
 from course_lib.models import CVAE
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 class _MeanBrightness(nn.Module):
@@ -66,8 +67,8 @@ def test_a_class_without_images_is_refused(device):
 
 
 def test_the_accuracy_figure_has_one_bar_group_per_result_and_a_confusion_matrix():
-    from course_lib.conditional import ConditionalAccuracy
-    from course_lib.viz_conditional import plot_conditional_accuracy
+    from course_lib.metrics import ConditionalAccuracy
+    from course_lib.viz.conditional import plot_conditional_accuracy
 
     a = ConditionalAccuracy(0.5, torch.full((10,), 0.5), torch.eye(10))
     b = ConditionalAccuracy(0.9, torch.full((10,), 0.9), torch.eye(10))

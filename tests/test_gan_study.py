@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from course_lib.data import ring8_centres, sample_mixture
-from course_lib.gan_study import exact_w1, generator_gradient_norm, loss_curves, spearman, toy_quality
+from course_lib.analysis.gan import exact_w1, generator_gradient_norm, loss_curves, spearman, toy_quality
 from course_lib.losses import generator_loss, saturating_generator_loss
 from course_lib.models import MLPDiscriminator, MLPGenerator
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def test_the_saturating_gradient_vanishes_where_d_rejects_the_fakes():
@@ -57,7 +57,7 @@ def test_history_steps_and_curves_read_a_training_record():
     from types import SimpleNamespace
 
     from course_lib.train.engine import History
-    from course_lib.gan_study import history_steps, record_curves
+    from course_lib.analysis.gan import history_steps, record_curves
 
     history = History()
     for k in range(4):

@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_lib.authoring import read_notebook
-from course_lib.grading import execute, grade, grade_main, graded_notebook
+from course_lib.tooling.authoring import read_notebook
+from course_lib.tooling.grading import execute, grade, grade_main, graded_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION, STUDENT = ROOT / "solutions" / "00_start_here.ipynb", ROOT / "notebooks" / "00_start_here.ipynb"

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from course_lib.inpainting import HIDE_KINDS, hidden_error, impute, infer_label, observed_mask, show_hidden
+from course_lib.metrics.inpainting import HIDE_KINDS, hidden_error, impute, infer_label, observed_mask, show_hidden
 from course_lib.models import CVAE, ConvVAE
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 @pytest.mark.parametrize("kind", ["top half", "bottom half", "left half", "right half"])

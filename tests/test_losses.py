@@ -18,7 +18,7 @@ from course_lib.losses import (
     soft_dice_loss,
     wasserstein_generator_loss,
 )
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def test_mse_sums_over_pixels_and_averages_over_the_batch(device):

@@ -19,7 +19,7 @@ from course_lib.metrics import (
     sharpness,
 )
 from course_lib.models import Classifier, MLPVAE
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def test_iou_and_dice_on_hand_made_masks(device):

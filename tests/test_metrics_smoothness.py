@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from course_lib.metrics.smoothness import interpolation_path, roughness, step_sizes
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def linear_decoder(device):

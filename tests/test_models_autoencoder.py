@@ -5,7 +5,7 @@ import torch
 from course_lib.data import load
 from course_lib.losses import mse_loss
 from course_lib.models import ConvAutoencoder, DenoisingAutoencoder, MLPAutoencoder, corrupt
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 def digits(n: int, device: torch.device) -> torch.Tensor:
     """The first n MNIST-5k training digits (real images: structure an autoencoder can compress)."""
@@ -16,12 +16,12 @@ MODELS = [lambda k: MLPAutoencoder(k, hidden=(64,)), lambda k: ConvAutoencoder(k
 
 
 @pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv"])
-@pytest.mark.parametrize("code_size", [2, 32])
-def test_codes_have_the_requested_size_and_reconstructions_the_image_shape(device, make, code_size):
-    model = make(code_size).to(device)
+@pytest.mark.parametrize("latent_dim", [2, 32])
+def test_codes_have_the_requested_size_and_reconstructions_the_image_shape(device, make, latent_dim):
+    model = make(latent_dim).to(device)
     x = torch.rand(5, 1, 28, 28, device=device)
     z = model.encode(x)
-    assert z.shape == (5, code_size)
+    assert z.shape == (5, latent_dim)
     x_hat = model.decode(z)
     assert x_hat.shape == x.shape and x_hat.device == x.device
     assert 0 <= x_hat.min() and x_hat.max() <= 1

@@ -2,9 +2,10 @@
 import pytest
 import torch
 
-from course_lib.models import Classifier, classifier as classifier_module, course_classifier
+from course_lib.models import Classifier
+from course_lib.train import classifier as classifier_module, course_classifier
 from course_lib.train.checkpoint import has_checkpoint
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def test_classifier_gives_logits_and_128_features(device):
@@ -40,7 +41,7 @@ def test_course_classifier_is_trained_once_then_reloaded(monkeypatch):
 
 
 def test_course_classifier_trains_even_when_first_called_under_no_grad(monkeypatch, tmp_path):
-    import course_lib.models.classifier as classifier
+    import course_lib.train.classifier as classifier
 
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
     monkeypatch.setattr(classifier, "_loaded", {})

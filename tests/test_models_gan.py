@@ -5,7 +5,7 @@ import torch
 from course_lib.data import load
 from course_lib.losses import critic_loss, discriminator_loss, gradient_penalty
 from course_lib.models import DCGANCritic, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 def test_dcgan_generator_makes_28x28_images_in_zero_one(device):

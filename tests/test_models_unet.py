@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from course_lib.data import make_shapes
 from course_lib.models import UNet
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 @pytest.mark.parametrize("depth, size", [(1, (6, 10)), (3, (64, 64)), (3, (24, 40)), (4, (16, 32))])

@@ -7,7 +7,7 @@ import torch
 from course_lib.data import load
 from course_lib.losses import elbo_loss
 from course_lib.models import CVAE, ConvVAE, MLPVAE, one_hot, reparameterize
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 VAES = [lambda: MLPVAE(latent_dim=4, hidden=64), lambda: ConvVAE(latent_dim=4, width=8, hidden=64)]
 
@@ -105,6 +105,7 @@ def test_the_cvae_decoder_uses_the_label(device):
     z = torch.zeros(2, 2, device=device)
     a, b = model.decode(z, torch.tensor([1, 7], device=device))
     assert not torch.allclose(a, b)
-    assert model.sample(torch.arange(10)).shape == (10, 1, 28, 28)
+    assert model.sample(10).shape == (10, 1, 28, 28)
+    assert model.sample(3, labels=torch.tensor([7, 7, 7])).shape == (3, 1, 28, 28)
     with pytest.raises(CourseInputError, match="one label per image"):
         model.encode(torch.rand(3, 1, 28, 28, device=device), torch.tensor([1, 2], device=device))

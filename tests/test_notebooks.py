@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course_lib.authoring import exercise_of, read_notebook
+from course_lib.tooling.authoring import exercise_of, read_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_course_build_check_passes_on_the_repository():
-    done = subprocess.run([sys.executable, "-m", "course_lib.cli", "build", "--check", "--root", str(ROOT)],
+    done = subprocess.run([sys.executable, "-m", "course_lib.tooling.cli", "build", "--check", "--root", str(ROOT)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "up to date" in done.stdout

@@ -37,7 +37,7 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
 
 
 def test_console_script_points_at_the_cli():
-    assert _pyproject()["project"]["scripts"]["course"] == "course_lib.cli:main"
+    assert _pyproject()["project"]["scripts"]["course"] == "course_lib.tooling.cli:main"
 
 
 def test_readme_commands_exist_in_the_makefile_and_ci_runs_the_test_command():

@@ -8,10 +8,10 @@ import torch
 matplotlib.use("Agg")
 
 from course_lib import viz
-from course_lib.cli import doctor, main
-from course_lib.progress import progress, progress_enabled
+from course_lib.tooling.cli import doctor, main
+from course_lib.utils import progress, progress_enabled
 from course_lib.train import History
-from course_lib.validate import CourseInputError, check_images, check_module_device, check_same_device, check_tensor
+from course_lib.input_checks import CourseInputError, check_images, check_module_device, check_same_device, check_tensor
 
 
 def test_progress_is_quiet_in_ci_and_when_switched_off(monkeypatch):
@@ -82,7 +82,7 @@ def test_doctor_reports_all_set():
 
 
 def test_doctor_fails_when_a_package_is_missing(monkeypatch):
-    import course_lib.cli as cli
+    import course_lib.tooling.cli as cli
 
     monkeypatch.setattr(cli, "REQUIRED", cli.REQUIRED + ["surely_not_installed_pkg"])
     out = io.StringIO()
@@ -95,7 +95,7 @@ def test_cli_doctor_exit_code(capsys):
 
 
 def test_trusted_skips_only_the_range_check():
-    from course_lib.validate import trusted
+    from course_lib.input_checks import trusted
 
     with trusted():
         check_images(torch.full((2, 1, 28, 28), 5.0))  # range not read: no device sync in training loops

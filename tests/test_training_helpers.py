@@ -19,7 +19,7 @@ from course_lib.train import (
     train_vae,
 )
 from course_lib.train.pretrained import RECIPES
-from course_lib.validate import CourseInputError
+from course_lib.input_checks import CourseInputError
 
 
 @pytest.fixture

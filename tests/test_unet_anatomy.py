@@ -2,7 +2,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib.models import UNet
-from course_lib.unet_anatomy import draw_unet, format_trace, trace_unet
+from course_lib.analysis.unet import draw_unet, format_trace, trace_unet
 
 
 def test_the_trace_halves_the_size_per_level_and_concatenates_the_skips(device):

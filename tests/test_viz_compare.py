@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_lib.viz_compare import metric_panels, samples_page  # noqa: E402
+from course_lib.viz.compare import metric_panels, samples_page  # noqa: E402
 
 
 def test_samples_page_has_one_block_per_model_with_its_name():

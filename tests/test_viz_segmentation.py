@@ -3,7 +3,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from course_lib.viz_segmentation import class_agreement, class_colors, colorize, error_overlay, legend_handles, overlay, show_segmentations
+from course_lib.viz.segmentation import class_agreement, class_colors, colorize, error_overlay, legend_handles, overlay, show_segmentations
 
 
 def test_background_is_black_and_foreground_classes_get_distinct_colors():
@@ -60,7 +60,7 @@ def test_rejects_a_batch_where_one_mask_is_expected():
 
 
 def test_show_masks_draws_two_rows(device):
-    from course_lib.viz_segmentation import show_masks
+    from course_lib.viz.segmentation import show_masks
 
     fig = show_masks(torch.rand(3, 1, 8, 8, device=device), torch.randint(0, 11, (3, 8, 8), device=device),
                      [str(d) for d in range(10)] + ["bg"], background=10, n=3, title="t")

@@ -4,14 +4,14 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.widgets.anomaly import anomaly_explorer, rates_at, roc_points
-from course_lib.widgets.code_map import code_map_explorer, code_range, decode_point
-from course_lib.widgets.denoising import add_noise, denoising_explorer
+from course_lib.metrics import code_range, rates_at, roc_points
+from course_lib.models import corrupt
+from course_lib.widgets import anomaly_explorer, code_map_explorer, decode_point, denoising_explorer
 
 
-def tiny_decoder(device, code_size=2):
+def tiny_decoder(device, latent_dim=2):
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(code_size, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))).to(device)
+    return nn.Sequential(nn.Linear(latent_dim, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))).to(device)
 
 
 def test_moving_the_point_redraws_a_different_decoded_image(device):
@@ -53,8 +53,8 @@ def test_turning_up_the_noise_redraws_a_different_picture(device):
 
 def test_noise_stays_in_the_unit_interval_and_zero_noise_changes_nothing():
     x, eps = torch.rand(4, 1, 28, 28), torch.randn(4, 1, 28, 28)
-    assert torch.equal(add_noise(x, 0.0, eps), x)
-    noisy = add_noise(x, 2.0, eps)
+    assert torch.equal(corrupt(x, 0.0, noise=eps), x)
+    noisy = corrupt(x, 2.0, noise=eps)
     assert noisy.min() >= 0 and noisy.max() <= 1 and not torch.equal(noisy, x)
 
 

@@ -5,13 +5,14 @@ import torch
 from torch import nn
 
 from course_lib.widgets.code_map import code_map_explorer
-from course_lib.widgets.interpolation import interpolate, interpolation_explorer
+from course_lib.metrics import interpolate
+from course_lib.widgets import interpolation_explorer
 
 
-def tiny_model(device, code_size=4):
+def tiny_model(device, latent_dim=4):
     torch.manual_seed(0)
-    encode = nn.Sequential(nn.Flatten(), nn.Linear(784, code_size)).to(device)
-    decode = nn.Sequential(nn.Linear(code_size, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))).to(device)
+    encode = nn.Sequential(nn.Flatten(), nn.Linear(784, latent_dim)).to(device)
+    decode = nn.Sequential(nn.Linear(latent_dim, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))).to(device)
     return encode, decode
 
 

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from course_lib.models import UNet
-from course_lib.widgets.segmentation import class_probabilities, segmentation_explorer
+from course_lib.train.segmentation import class_probabilities
+from course_lib.widgets import segmentation_explorer
 
 CLASSES = ["background", "circle", "square", "triangle"]
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import torch
 
+from ..utils import resolve_device
 from .batches import Batches
 from .cache import cached
 from .mnist5k import load_mnist5k
+from .pets import load_pets
 from .segmentation import SCENE_BACKGROUND, SCENE_CLASSES, SHAPE_CLASSES, load_digit_scenes, load_shapes, make_digit_scenes, make_shapes
 from .torchvision_sets import DatasetUnavailableError, load_torchvision
 from .toy import TOY_SIGMA, grid25_centres, load_toy, ring8_centres, sample_mixture, toy_centres
@@ -35,8 +37,6 @@ def load(name: str, device: torch.device | str | None = None, **options: int) ->
 
     ``options`` go to the generator of the synthetic sets, e.g. ``load("shapes", n_train=500, seed=1)``.
     """
-    from ..config import get_device
-
     key = name.strip().lower().replace("_", "-") if isinstance(name, str) else name
     if key not in DATASETS:
         raise UnknownDatasetError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
@@ -52,11 +52,11 @@ def load(name: str, device: torch.device | str | None = None, **options: int) ->
         ds = cached("digit-scenes", options, lambda: load_digit_scenes(**options))
     else:
         ds = load_toy(key, **options)
-    return ds.to(get_device(device) if device is None or isinstance(device, str) else device)
+    return ds.to(resolve_device(device))
 
 
 __all__ = [
     "DATASETS", "Batches", "Dataset", "DatasetUnavailableError", "SCENE_BACKGROUND", "SCENE_CLASSES", "SHAPE_CLASSES",
-    "Split", "TOY_SIGMA", "UnknownDatasetError", "grid25_centres", "load", "load_mnist5k", "load_torchvision",
+    "Split", "TOY_SIGMA", "UnknownDatasetError", "grid25_centres", "load", "load_mnist5k", "load_pets", "load_torchvision",
     "make_digit_scenes", "make_shapes", "ring8_centres", "sample_mixture", "toy_centres",
 ]

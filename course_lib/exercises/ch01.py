@@ -1,6 +1,6 @@
 """Chapter 01 (autoencoders): four exercises.
 
-1.1 ``Autoencoder``: an nn.Module with ``encode`` (N x 1 x 28 x 28 -> N x code_size), ``decode`` (back, sigmoid) and ``forward``.
+1.1 ``Autoencoder``: an nn.Module with ``encode`` (N x 1 x 28 x 28 -> N x latent_dim), ``decode`` (back, sigmoid) and ``forward``.
 1.2 ``reconstruction_loss(x_hat, x, kind)``: MSE or Bernoulli BCE, summed over pixels, averaged over the batch.
 1.3 ``train_step(model, optimizer, x, loss_fn)``: one gradient step on a batch; returns the loss before the step, detached.
 1.4 ``anomaly_score(model, x)``: one number per image, the squared reconstruction error summed over its pixels.
@@ -27,8 +27,8 @@ def _binary_images(n: int, device: torch.device, seed: int = 0) -> torch.Tensor:
     return (_images(n, device, seed) > 0.7).float()
 
 
-def _build(cls, device: torch.device, code_size: int) -> nn.Module:
-    model = cls(code_size=code_size)
+def _build(cls, device: torch.device, latent_dim: int) -> nn.Module:
+    model = cls(latent_dim=latent_dim)
     if not isinstance(model, nn.Module):
         fail("an nn.Module (class Autoencoder(nn.Module))", describe(model))
     return model.to(device)
@@ -37,18 +37,18 @@ def _build(cls, device: torch.device, code_size: int) -> nn.Module:
 # ---------------------------------------------------------------- 1.1 Autoencoder
 
 class Autoencoder(nn.Module):
-    """784 -> hidden -> code_size (the bottleneck) -> hidden -> 784 -> sigmoid, reshaped to 1 x 28 x 28."""
+    """784 -> hidden -> latent_dim (the bottleneck) -> hidden -> 784 -> sigmoid, reshaped to 1 x 28 x 28."""
 
-    def __init__(self, code_size: int = 32, hidden: int = 256) -> None:
+    def __init__(self, latent_dim: int = 32, hidden: int = 256) -> None:
         super().__init__()
-        self.code_size = code_size
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, code_size))
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
         self.decoder = nn.Sequential(
-            nn.Linear(code_size, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))
+            nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))
         )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)  # N x code_size
+        return self.encoder(x)  # N x latent_dim
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)  # N x 1 x 28 x 28 in [0, 1]
@@ -58,14 +58,14 @@ class Autoencoder(nn.Module):
 
 
 def encodes_to_the_code_size(cls, device):
-    """encode turns N x 1 x 28 x 28 images into N x code_size codes"""
-    model = _build(cls, device, code_size=8)
-    expect_device(expect_shape(model.encode(_images(5, device)), (5, 8), "encode(x) for 5 images and code_size=8"), device, "the codes")
+    """encode turns N x 1 x 28 x 28 images into N x latent_dim codes"""
+    model = _build(cls, device, latent_dim=8)
+    expect_device(expect_shape(model.encode(_images(5, device)), (5, 8), "encode(x) for 5 images and latent_dim=8"), device, "the codes")
 
 
 def decodes_to_images_in_0_1(cls, device):
     """decode turns codes into N x 1 x 28 x 28 images with values in [0, 1]"""
-    model = _build(cls, device, code_size=8)
+    model = _build(cls, device, latent_dim=8)
     z = 5 * torch.randn((5, 8), generator=torch.Generator().manual_seed(1)).to(device)
     out = expect_shape(model.decode(z), (5, 1, 28, 28), "decode(z) for 5 codes")
     out = out.detach()
@@ -75,21 +75,21 @@ def decodes_to_images_in_0_1(cls, device):
 
 def forward_is_decode_of_encode(cls, device):
     """forward(x) is decode(encode(x))"""
-    model = _build(cls, device, code_size=8).eval()
+    model = _build(cls, device, latent_dim=8).eval()
     x = _images(4, device, seed=2)
     with torch.no_grad():
         expect_close(model(x), model.decode(model.encode(x)), "forward(x) = decode(encode(x))", atol=1e-6)
 
 
 def the_bottleneck_follows_code_size(cls, device):
-    """the bottleneck is exactly code_size wide (try 2 and 16)"""
+    """the bottleneck is exactly latent_dim wide (try 2 and 16)"""
     for size in (2, 16):
-        expect_shape(_build(cls, device, code_size=size).encode(_images(3, device)), (3, size), f"encode(x) with code_size={size}")
+        expect_shape(_build(cls, device, latent_dim=size).encode(_images(3, device)), (3, size), f"encode(x) with latent_dim={size}")
 
 
 def every_parameter_gets_a_gradient(cls, device):
     """every parameter receives a gradient from a reconstruction loss"""
-    model = _build(cls, device, code_size=4)
+    model = _build(cls, device, latent_dim=4)
     x = _images(6, device, seed=3)
     ((model(x) - x) ** 2).sum().backward()
     missing = [name for name, p in model.named_parameters() if p.requires_grad and (p.grad is None or not torch.isfinite(p.grad).all())]
@@ -101,7 +101,7 @@ def every_parameter_gets_a_gradient(cls, device):
 
 def the_encoder_is_nonlinear(cls, device):
     """the encoder is non-linear (a linear one can do no better than PCA)"""
-    model = _build(cls, device, code_size=8)
+    model = _build(cls, device, latent_dim=8)
     a, b = _images(16, device, seed=4), _images(16, device, seed=5)
     with torch.no_grad():
         mixed = model.encode(0.5 * a + 0.5 * b)
@@ -113,13 +113,13 @@ def the_encoder_is_nonlinear(cls, device):
 
 
 class _NoSigmoid(Autoencoder):
-    def __init__(self, code_size: int = 32, hidden: int = 256) -> None:
-        super().__init__(code_size, hidden)
-        self.decoder = nn.Sequential(nn.Linear(code_size, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Unflatten(1, (1, 28, 28)))
+    def __init__(self, latent_dim: int = 32, hidden: int = 256) -> None:
+        super().__init__(latent_dim, hidden)
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, 784), nn.Unflatten(1, (1, 28, 28)))
 
 
 class _FixedCodeSize(Autoencoder):
-    def __init__(self, code_size: int = 32, hidden: int = 256) -> None:
+    def __init__(self, latent_dim: int = 32, hidden: int = 256) -> None:
         super().__init__(32, hidden)
 
 
@@ -129,9 +129,9 @@ class _FlatOutput(Autoencoder):
 
 
 class _LinearEncoder(Autoencoder):
-    def __init__(self, code_size: int = 32, hidden: int = 256) -> None:
-        super().__init__(code_size, hidden)
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.Linear(hidden, code_size))
+    def __init__(self, latent_dim: int = 32, hidden: int = 256) -> None:
+        super().__init__(latent_dim, hidden)
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.Linear(hidden, latent_dim))
 
 
 register(Exercise(
@@ -142,11 +142,11 @@ register(Exercise(
     hidden_cases=[the_bottleneck_follows_code_size, every_parameter_gets_a_gradient, the_encoder_is_nonlinear],
     wrong_answers=[
         ("no sigmoid at the end of the decoder", _NoSigmoid),
-        ("ignores code_size", _FixedCodeSize),
+        ("ignores latent_dim", _FixedCodeSize),
         ("decode returns flat N x 784 vectors", _FlatOutput),
         ("no non-linearity in the encoder", _LinearEncoder),
     ],
-    hint="encoder: nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, code_size); decoder: the mirror, "
+    hint="encoder: nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim); decoder: the mirror, "
          "then nn.Sigmoid() and nn.Unflatten(1, (1, 28, 28)). Store them as attributes in __init__ (after super().__init__()).",
 ))
 

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from ..claims import CLAIMS, DEPENDS, DOES_NOT_HOLD, HOLDS, VERDICTS
+from ..analysis.comparison.claims import CLAIMS, DEPENDS, DOES_NOT_HOLD, HOLDS, VERDICTS
 from .expect import describe, expect_close, expect_tensor
 from .registry import Exercise, fail, register
 

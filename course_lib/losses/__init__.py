@@ -12,11 +12,11 @@ from .adversarial import (
     wasserstein_generator_loss,
 )
 from .dice import soft_dice_loss
-from .kl import elbo_loss, kl_divergence
-from .reconstruction import bce_loss, mse_loss
+from .kl import elbo_loss, kl_divergence, kl_per_dim
+from .reconstruction import bce_loss, mse_loss, reduce_batch
 
 __all__ = [
     "bce_loss", "clip_weights", "critic_loss", "discriminator_loss", "elbo_loss", "generator_loss",
-    "gradient_penalty", "kl_divergence", "mse_loss", "saturating_generator_loss", "soft_dice_loss",
+    "gradient_penalty", "kl_divergence", "kl_per_dim", "mse_loss", "reduce_batch", "saturating_generator_loss", "soft_dice_loss",
     "wasserstein_generator_loss",
 ]

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..validate import CourseInputError, check_tensor, describe
+from ..input_checks import CourseInputError, check_tensor, describe
 
 
 def _scores(s: torch.Tensor, name: str) -> torch.Tensor:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import torch
 
-from ..validate import CourseInputError, check_tensor, describe
-from .reconstruction import REDUCTIONS, bce_loss, mse_loss
+from ..input_checks import CourseInputError, check_tensor, describe
+from .reconstruction import bce_loss, mse_loss, reduce_batch
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_j, sigma_j^2) || N(0, 1)) of each latent dimension, same shape as mu: -1/2 (1 + log sigma^2 - mu^2 - sigma^2)."""
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp())
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -21,12 +26,7 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "mean
     check_tensor(logvar, "logvar", ndim=2, floating=True)
     if mu.shape != logvar.shape:
         raise CourseInputError(f"mu and logvar: expected the same shape N x latent_dim, got {describe(mu)} and {describe(logvar)}.")
-    if reduction not in REDUCTIONS:
-        raise CourseInputError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}.")
-    per_sample = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)  # N
-    if reduction == "none":
-        return per_sample
-    return per_sample.mean() if reduction == "mean" else per_sample.sum()
+    return reduce_batch(kl_per_dim(mu, logvar).sum(dim=1), reduction)  # summed over latent dimensions
 
 
 def elbo_loss(

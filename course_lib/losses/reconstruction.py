@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..validate import CourseInputError, check_images, check_tensor, describe
+from ..input_checks import CourseInputError, check_images, check_tensor, describe
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -26,13 +26,18 @@ def _check_pair(x_hat: torch.Tensor, x: torch.Tensor, probabilities: bool) -> No
         raise CourseInputError(f"x_hat is on {x_hat.device} but x is on {x.device}; move them with .to(device).")
 
 
-def _reduce(per_element: torch.Tensor, reduction: str) -> torch.Tensor:
+def reduce_batch(per_sample: torch.Tensor, reduction: str) -> torch.Tensor:
+    """The course's one batch reduction of per-sample values (N,): ``"mean"`` over the batch, ``"sum"``, or ``"none"``."""
     if reduction not in REDUCTIONS:
         raise CourseInputError(f"reduction: expected one of {REDUCTIONS}, got {reduction!r}.")
-    per_image = per_element.flatten(1).sum(dim=1)  # N
     if reduction == "none":
-        return per_image
-    return per_image.mean() if reduction == "mean" else per_image.sum()
+        return per_sample
+    return per_sample.mean() if reduction == "mean" else per_sample.sum()
+
+
+def _reduce(per_element: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Sum over what describes one image (its pixels), then :func:`reduce_batch`."""
+    return reduce_batch(per_element.flatten(1).sum(dim=1), reduction)
 
 
 def mse_loss(x_hat: torch.Tensor, x: torch.Tensor, reduction: str = "mean") -> torch.Tensor:

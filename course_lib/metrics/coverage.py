@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models.classifier import predict_labels
-from ..validate import check_images
+from ..input_checks import check_images
 
 
 @dataclass
@@ -32,14 +32,10 @@ class ClassCoverage:
 
 @torch.no_grad()
 def class_coverage(
-    images: torch.Tensor, classifier: torch.nn.Module | None = None, n_classes: int = 10, min_share: float = 0.1
+    images: torch.Tensor, classifier: torch.nn.Module, n_classes: int = 10, min_share: float = 0.1
 ) -> ClassCoverage:
-    """Classify ``images`` (default: the course classifier) and summarise the class histogram."""
+    """Classify ``images`` with ``classifier`` (the course's: ``train.course_classifier()``) and summarise the class histogram."""
     check_images(images.detach() if isinstance(images, torch.Tensor) else images, "images", shape=(1, 28, 28))
-    if classifier is None:
-        from ..models.classifier import course_classifier
-
-        classifier = course_classifier(images.device)
     pred = predict_labels(classifier, images)
     hist = torch.bincount(pred, minlength=n_classes).double().cpu() / len(pred)
     entropy = float(-(hist[hist > 0] * hist[hist > 0].log()).sum())

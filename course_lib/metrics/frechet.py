@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import torch
 
-from ..models.mode import eval_mode
-from ..validate import CourseInputError, check_images, check_tensor, describe
+from ..utils import batched
+from ..input_checks import CourseInputError, check_images, check_tensor, describe
 
 
 @torch.no_grad()
-def classifier_features(images: torch.Tensor, classifier: torch.nn.Module | None = None, batch_size: int = 500) -> torch.Tensor:
-    """Penultimate features of ``classifier`` (default: the course classifier), N x 128, on the images' device."""
+def classifier_features(images: torch.Tensor, classifier: torch.nn.Module, batch_size: int = 500) -> torch.Tensor:
+    """Penultimate features of ``classifier`` (the course's: ``train.course_classifier()``), N x 128."""
     check_images(images.detach() if isinstance(images, torch.Tensor) else images, "images", shape=(1, 28, 28))
-    if classifier is None:
-        from ..models.classifier import course_classifier
-
-        classifier = course_classifier(images.device)
-    with eval_mode(classifier):
-        return torch.cat([classifier.features(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+    return batched(classifier.features, images, batch_size=batch_size, model=classifier)
 
 
 def _as_features(x: torch.Tensor, name: str, classifier: torch.nn.Module | None) -> torch.Tensor:
     check_tensor(x, name, floating=True)
     if x.dim() == 4:
+        if classifier is None:
+            raise CourseInputError(f"{name}: images need a classifier to take features with: pass classifier=course_classifier() "
+                                   "(from course_lib.train), or give N x D features instead.")
         return classifier_features(x, classifier)
+
     if x.dim() != 2:
         raise CourseInputError(f"{name}: expected images N x 1 x 28 x 28 or features N x D, got {describe(x)}.")
     return x

@@ -11,8 +11,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..models.mode import eval_mode
-from ..validate import CourseInputError, check_images
+from ..utils import eval_mode
+from ..input_checks import CourseInputError, check_images
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import torch
 
-from ..validate import CourseInputError, check_tensor
+from ..input_checks import CourseInputError, check_tensor
 
 N_SAMPLES = 2_500
 

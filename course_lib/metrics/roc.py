@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..validate import CourseInputError, describe
+from ..input_checks import CourseInputError, describe
 
 
 def roc_auc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> float:
@@ -23,3 +23,20 @@ def roc_auc(scores: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray
     if not np.isfinite(s).all():
         raise CourseInputError("scores: expected finite numbers, got NaN or infinity.")
     return float(roc_auc_score(y, s))
+
+
+def rates_at(scores: np.ndarray, is_anomaly: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(false-positive rate, true-positive rate) when every score above ``threshold`` is flagged."""
+    flagged = scores > threshold
+    tpr = flagged[is_anomaly].mean() if is_anomaly.any() else 0.0
+    fpr = flagged[~is_anomaly].mean() if (~is_anomaly).any() else 0.0
+    return float(fpr), float(tpr)
+
+
+def roc_points(scores: np.ndarray, is_anomaly: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC curve (fpr, tpr) over every threshold, from (0, 0) to (1, 1)."""
+    order = np.argsort(-scores, kind="stable")
+    hits = is_anomaly[order]
+    tpr = np.concatenate([[0.0], np.cumsum(hits) / max(hits.sum(), 1)])
+    fpr = np.concatenate([[0.0], np.cumsum(~hits) / max((~hits).sum(), 1)])
+    return fpr, tpr

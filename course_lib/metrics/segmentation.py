@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from ..validate import CourseInputError, check_tensor, describe
+from ..input_checks import CourseInputError, check_tensor, describe
 
 
 def _counts(pred: torch.Tensor, target: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -50,3 +50,9 @@ def mean_iou(pred: torch.Tensor, target: torch.Tensor, n_classes: int) -> float:
 def mean_dice(pred: torch.Tensor, target: torch.Tensor, n_classes: int) -> float:
     """Mean Dice over the classes present in prediction or target."""
     return float(dice_per_class(pred, target, n_classes).nanmean())
+
+
+def binary_iou(predicted: torch.Tensor, true: torch.Tensor) -> float:
+    """|A and B| / |A or B| of two boolean masks; NaN when both are empty."""
+    union = (predicted | true).sum().item()
+    return float("nan") if union == 0 else (predicted & true).sum().item() / union

@@ -16,8 +16,9 @@ from typing import Callable
 
 import torch
 
-from ..validate import CourseInputError, check_tensor, describe
+from ..input_checks import CourseInputError, check_tensor, describe
 
+Encode = Callable[[torch.Tensor], torch.Tensor]
 Decode = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -50,3 +51,16 @@ def roughness(decode: Decode, z_a: torch.Tensor, z_b: torch.Tensor, steps: int =
 
 
 __all__ = ["interpolation_path", "roughness", "step_sizes"]
+
+
+def interpolate(encode: Encode, decode: Decode, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 9) -> torch.Tensor:
+    """Decode z_t = (1 - t) z_a + t z_b for ``steps`` values of t from 0 to 1: steps x 1 x 28 x 28.
+
+    ``x_a`` and ``x_b`` are single images (1 x 28 x 28 or 1 x 1 x 28 x 28).
+    """
+    if steps < 2:
+        raise ValueError(f"expected at least 2 steps (the two ends), got {steps}.")
+    x = torch.stack([x_a.reshape(x_a.shape[-3:]), x_b.reshape(x_b.shape[-3:])])
+    z_a, z_b = encode(x)
+    t = torch.linspace(0, 1, steps, device=z_a.device, dtype=z_a.dtype).unsqueeze(1)  # steps x 1
+    return decode((1 - t) * z_a + t * z_b)

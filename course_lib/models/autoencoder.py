@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn as nn
 
-from ..validate import CourseInputError, check_images, check_tensor
+from ..input_checks import CourseInputError, check_images, check_tensor
 
 IMAGE_SHAPE = (1, 28, 28)
 
@@ -33,6 +33,11 @@ def mlp(sizes: list[int], last_activation: nn.Module | None = None) -> nn.Sequen
     return nn.Sequential(*layers)
 
 
+def conv_features(width: int, side: int = 7) -> int:
+    """Numbers per image after two stride-2 stages on 28 x 28: 2 * width channels of side x side (7 x 7)."""
+    return 2 * width * side * side
+
+
 def conv_encoder(width: int = 32) -> nn.Sequential:
     """N x 1 x 28 x 28 -> N x (2 width * 7 * 7): two stride-2 4x4 convolutions (DCGAN-style, no pooling)."""
     return nn.Sequential(
@@ -47,7 +52,7 @@ def conv_decoder(in_features: int, width: int = 32, hidden: int = 0) -> nn.Seque
     head: list[nn.Module] = [nn.Linear(in_features, hidden), nn.ReLU()] if hidden else []
     return nn.Sequential(
         *head,
-        nn.Linear(hidden or in_features, 2 * width * 7 * 7), nn.ReLU(),
+        nn.Linear(hidden or in_features, conv_features(width)), nn.ReLU(),
         nn.Unflatten(1, (2 * width, 7, 7)),  # N x 2w x 7 x 7
         nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.ReLU(),  # N x w x 14 x 14
         nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1), nn.Sigmoid(),  # N x 1 x 28 x 28
@@ -59,50 +64,55 @@ class Autoencoder(nn.Module):
 
     encoder: nn.Module
     decoder: nn.Module
-    code_size: int
+    latent_dim: int
     image_shape: tuple[int, int, int] = IMAGE_SHAPE
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Images N x C x H x W in [0, 1] -> codes N x code_size."""
+        """Images N x C x H x W in [0, 1] -> codes N x latent_dim."""
         check_images(x, "x", shape=self.image_shape)
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Codes N x code_size -> reconstructions N x C x H x W in [0, 1]."""
-        return self.decoder(check_code(z, self.code_size)).view(-1, *self.image_shape)
+        """Codes N x latent_dim -> reconstructions N x C x H x W in [0, 1]."""
+        return self.decoder(check_code(z, self.latent_dim)).view(-1, *self.image_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
 
 class MLPAutoencoder(Autoencoder):
-    """Fully connected: 784 -> hidden... -> code_size -> ...hidden -> 784 (sigmoid)."""
+    """Fully connected: 784 -> hidden... -> latent_dim -> ...hidden -> 784 (sigmoid)."""
 
-    def __init__(self, code_size: int = 32, hidden: tuple[int, ...] = (512, 256), image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> None:
+    def __init__(self, latent_dim: int = 32, hidden: tuple[int, ...] = (512, 256), image_shape: tuple[int, int, int] = IMAGE_SHAPE) -> None:
         super().__init__()
-        if code_size < 1:
-            raise CourseInputError(f"code_size: expected a positive integer, got {code_size!r}.")
-        self.code_size, self.image_shape = code_size, tuple(image_shape)
+        if latent_dim < 1:
+            raise CourseInputError(f"latent_dim: expected a positive integer, got {latent_dim!r}.")
+        self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
         d = math.prod(self.image_shape)
-        self.encoder = nn.Sequential(nn.Flatten(), mlp([d, *hidden, code_size]))
-        self.decoder = mlp([code_size, *reversed(hidden), d], nn.Sigmoid())
+        self.encoder = nn.Sequential(nn.Flatten(), mlp([d, *hidden, latent_dim]))
+        self.decoder = mlp([latent_dim, *reversed(hidden), d], nn.Sigmoid())
 
 
 class ConvAutoencoder(Autoencoder):
     """Convolutional, for 1 x 28 x 28: conv(4, s2) x2 -> linear -> code -> linear -> transposed conv x2 (sigmoid)."""
 
-    def __init__(self, code_size: int = 32, width: int = 32, hidden: int = 256) -> None:
+    def __init__(self, latent_dim: int = 32, width: int = 32, hidden: int = 256) -> None:
         super().__init__()
-        if code_size < 1:
-            raise CourseInputError(f"code_size: expected a positive integer, got {code_size!r}.")
-        self.code_size = code_size
-        self.encoder = nn.Sequential(conv_encoder(width), mlp([2 * width * 49, *([hidden] if hidden else []), code_size]))
-        self.decoder = conv_decoder(code_size, width, hidden)
+        if latent_dim < 1:
+            raise CourseInputError(f"latent_dim: expected a positive integer, got {latent_dim!r}.")
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(conv_encoder(width), mlp([conv_features(width), *([hidden] if hidden else []), latent_dim]))
+        self.decoder = conv_decoder(latent_dim, width, hidden)
 
 
-def corrupt(x: torch.Tensor, noise_std: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Additive Gaussian noise, clipped back to [0, 1]: x~ = clip(x + noise_std * eps, 0, 1)."""
-    eps = torch.randn(x.shape, device=x.device, dtype=x.dtype, generator=generator)
+def corrupt(
+    x: torch.Tensor, noise_std: float = 0.5, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Additive Gaussian noise, clipped back to [0, 1]: x~ = clip(x + noise_std * eps, 0, 1).
+
+    ``noise`` gives fixed draws eps (same shape as x), so one picture can be shown at several noise levels.
+    """
+    eps = torch.randn(x.shape, device=x.device, dtype=x.dtype, generator=generator) if noise is None else noise.to(x)
     return (x + noise_std * eps).clamp(0.0, 1.0)
 
 
@@ -115,7 +125,7 @@ class DenoisingAutoencoder(nn.Module):
     def __init__(self, autoencoder: Autoencoder, noise_std: float = 0.5) -> None:
         super().__init__()
         self.autoencoder, self.noise_std = autoencoder, noise_std
-        self.code_size, self.image_shape = autoencoder.code_size, autoencoder.image_shape
+        self.latent_dim, self.image_shape = autoencoder.latent_dim, autoencoder.image_shape
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.autoencoder.encode(x)

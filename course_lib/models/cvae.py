@@ -12,9 +12,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..validate import CourseInputError, check_images, check_tensor, describe
-from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder
-from .vae import reparameterize
+from ..utils import eval_mode, module_device
+from ..input_checks import CourseInputError, check_images, check_tensor, describe
+from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder, conv_features
+from .vae import GaussianLatent
 
 
 def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
@@ -27,14 +28,14 @@ def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
     return F.one_hot(y, n_classes).float()
 
 
-class CVAE(nn.Module):
+class CVAE(GaussianLatent):
     """Convolutional CVAE for 1 x 28 x 28 images with ``n_classes`` labels."""
 
     def __init__(self, latent_dim: int = 16, n_classes: int = 10, width: int = 32, hidden: int = 256) -> None:
         super().__init__()
         self.latent_dim, self.n_classes, self.image_shape = latent_dim, n_classes, IMAGE_SHAPE
-        self.encoder = conv_encoder(width)  # x -> N x 2w*49 features
-        self.joint = nn.Sequential(nn.Linear(2 * width * 49 + n_classes, hidden), nn.ReLU())  # [features, y] -> h
+        self.encoder = conv_encoder(width)  # x -> N x conv_features(w)
+        self.joint = nn.Sequential(nn.Linear(conv_features(width) + n_classes, hidden), nn.ReLU())  # [features, y] -> h
         self.to_mu, self.to_logvar = nn.Linear(hidden, latent_dim), nn.Linear(hidden, latent_dim)
         self.decoder = conv_decoder(latent_dim + n_classes, width, hidden)  # [z, y] -> x_hat
 
@@ -44,9 +45,6 @@ class CVAE(nn.Module):
         y1 = self._labels(y, len(x))
         h = self.joint(torch.cat([self.encoder(x), y1], dim=1))
         return self.to_mu(h), self.to_logvar(h)
-
-    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        return reparameterize(mu, logvar)
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Codes N x latent_dim and labels (N,) -> images N x 1 x 28 x 28 in [0, 1]."""
@@ -58,16 +56,23 @@ class CVAE(nn.Module):
         mu, logvar = self.encode(x, y)
         return self.decode(self.reparameterize(mu, logvar), y), mu, logvar
 
-    @torch.no_grad()
-    def sample(self, y: torch.Tensor | list[int], generator: torch.Generator | None = None) -> torch.Tensor:
-        """One image per requested label, decoded from z ~ N(0, I): ``cvae.sample(torch.arange(10))``."""
-        device = next(self.parameters()).device
-        y = torch.as_tensor(y, device=device)
-        z = torch.randn(len(y), self.latent_dim, generator=generator).to(device)
-        return self.decode(z, y)
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n images decoded from z ~ N(0, I), for ``labels`` (default 0, 1, ..., 9, 0, ... in turn), in eval mode under no_grad.
+
+        ``cvae.sample(10, labels=torch.full((10,), 7))`` draws ten sevens.
+        """
+        labels = self.default_labels(n) if labels is None else torch.as_tensor(labels, device=module_device(self))
+        if len(labels) != n:
+            raise CourseInputError(f"labels: expected one label per sample ({n}), got {describe(labels)}.")
+        with eval_mode(self), torch.no_grad():
+            return self.decode(self.prior_codes(n, generator), labels)
+
+    def default_labels(self, n: int) -> torch.Tensor:
+        """0, 1, ..., n_classes - 1, 0, 1, ... (n labels): the classes in turn, as the comparison asks for them."""
+        return torch.arange(n, device=module_device(self)) % self.n_classes
 
     def _labels(self, y: torch.Tensor, n: int) -> torch.Tensor:
         y1 = one_hot(y, self.n_classes)
         if len(y1) != n:
             raise CourseInputError(f"y: expected one label per image ({n}), got {describe(y)}.")
-        return y1.to(self.to_mu.weight.device)
+        return y1.to(module_device(self))

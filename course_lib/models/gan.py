@@ -12,18 +12,24 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from ..validate import CourseInputError, check_images, check_tensor
+from ..input_checks import CourseInputError, check_images, check_tensor
+from ..utils import eval_mode, module_device
+from .autoencoder import conv_features
 
 
 class Generator(nn.Module):
-    """Common interface: ``forward(z)`` maps N x latent_dim noise to samples; ``sample(n)`` draws z ~ N(0, I)."""
+    """Common interface: ``forward(z)`` maps N x latent_dim noise to samples; ``noise(n)`` draws z ~ N(0, I); ``sample(n)`` looks."""
 
     latent_dim: int
 
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n noise vectors z ~ N(0, I), N x latent_dim on the generator's device: train with ``G(G.noise(n))``."""
+        return torch.randn(n, self.latent_dim, generator=generator).to(module_device(self))
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n samples G(z), z ~ N(0, I), on the generator's device (keeps gradients; wrap in no_grad to look)."""
-        device = next(self.parameters()).device
-        return self(torch.randn(n, self.latent_dim, generator=generator).to(device))
+        """n samples G(z), z ~ N(0, I), in eval mode under no_grad (to look at and to measure, not to train)."""
+        with eval_mode(self), torch.no_grad():
+            return self(self.noise(n, generator))
 
     def check_noise(self, z: torch.Tensor) -> None:
         check_tensor(z, "z (noise)", shape=(None, self.latent_dim), floating=True)
@@ -36,7 +42,7 @@ class DCGANGenerator(Generator):
         super().__init__()
         self.latent_dim = latent_dim
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU(True),
+            nn.Linear(latent_dim, conv_features(width), bias=False), nn.BatchNorm1d(conv_features(width)), nn.ReLU(True),
             nn.Unflatten(1, (2 * width, 7, 7)),  # N x 2w x 7 x 7
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(True),  # N x w x 14 x 14
             nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Sigmoid(),  # N x 1 x 28 x 28
@@ -62,7 +68,7 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(
             nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),  # N x w x 14 x 14
             nn.Conv2d(width, 2 * width, 4, 2, 1), normalise(), nn.LeakyReLU(0.2),  # N x 2w x 7 x 7
-            nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1),  # N x 1
+            nn.Flatten(), nn.Linear(conv_features(width), 1),  # N x 1
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

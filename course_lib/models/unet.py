@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..validate import CourseInputError, check_tensor, describe
+from ..input_checks import CourseInputError, check_tensor, describe
 
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:

@@ -3,7 +3,7 @@
     encode:         x -> (mu, log sigma^2)                  q(z|x) = N(mu, diag sigma^2)
     reparameterize: z = mu + sigma * eps, eps ~ N(0, I)     (section 2.4: gradients flow to mu and sigma)
     decode:         z -> x_hat in [0, 1]                    p(x|z) = Bernoulli(x_hat)
-    sample(n):      z ~ N(0, I) -> decode(z)                the prior p(z)
+    sample(n):      z ~ N(0, I) -> decode(z)                the prior p(z), in eval mode under no_grad
 Trained with :func:`course_lib.losses.elbo_loss` (reconstruction + beta * KL).
 """
 from __future__ import annotations
@@ -13,8 +13,9 @@ import math
 import torch
 import torch.nn as nn
 
-from ..validate import CourseInputError, check_images, check_tensor, describe
-from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder, mlp
+from ..input_checks import CourseInputError, check_images, check_tensor, describe
+from ..utils import eval_mode, module_device
+from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder, conv_features, mlp
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -26,12 +27,34 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
     return mu + torch.exp(0.5 * logvar) * eps
 
 
-class VAE(nn.Module):
-    """Common interface of the course VAEs; subclasses define ``encoder`` (x -> features), ``to_mu``,
-    ``to_logvar`` (features -> N x latent_dim) and ``decoder`` (z -> images)."""
+class GaussianLatent(nn.Module):
+    """What the VAE and the CVAE share: a Gaussian posterior q(z|x) = N(mu, diag sigma^2) and the prior N(0, I).
+
+    Subclasses define ``latent_dim``, ``encode`` (-> mu, logvar) and ``decode``; a conditional model also
+    ``n_classes``, and its ``encode``/``decode`` take the labels.
+    """
 
     latent_dim: int
     image_shape: tuple[int, int, int] = IMAGE_SHAPE
+
+    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps, eps ~ N(0, I): see :func:`reparameterize`."""
+        return reparameterize(mu, logvar, generator)
+
+    def prior_codes(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n codes z ~ N(0, I), N x latent_dim on the model's device (drawn on the CPU when ``generator`` is given)."""
+        return torch.randn(n, self.latent_dim, generator=generator).to(module_device(self))
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n images decoded from the prior, in eval mode under no_grad."""
+        with eval_mode(self), torch.no_grad():
+            return self.decode(self.prior_codes(n, generator))
+
+
+class VAE(GaussianLatent):
+    """Common interface of the course VAEs; subclasses define ``encoder`` (x -> features), ``to_mu``,
+    ``to_logvar`` (features -> N x latent_dim) and ``decoder`` (z -> images)."""
+
     encoder: nn.Module
     to_mu: nn.Module
     to_logvar: nn.Module
@@ -43,9 +66,6 @@ class VAE(nn.Module):
         h = self.encoder(x)
         return self.to_mu(h), self.to_logvar(h)
 
-    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        return reparameterize(mu, logvar)
-
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes N x latent_dim -> images N x 1 x 28 x 28 in [0, 1] (Bernoulli means)."""
         return self.decoder(check_code(z, self.latent_dim)).view(-1, *self.image_shape)
@@ -54,13 +74,6 @@ class VAE(nn.Module):
         """Returns ``(x_hat, mu, logvar)`` for one reparameterized sample z ~ q(z|x)."""
         mu, logvar = self.encode(x)
         return self.decode(self.reparameterize(mu, logvar)), mu, logvar
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n images decoded from the prior z ~ N(0, I), on the model's device."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
-        return self.decode(z)
 
 
 class MLPVAE(VAE):
@@ -81,6 +94,6 @@ class ConvVAE(VAE):
     def __init__(self, latent_dim: int = 16, width: int = 32, hidden: int = 256) -> None:
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = nn.Sequential(conv_encoder(width), nn.Linear(2 * width * 49, hidden), nn.ReLU())
+        self.encoder = nn.Sequential(conv_encoder(width), nn.Linear(conv_features(width), hidden), nn.ReLU())
         self.to_mu, self.to_logvar = nn.Linear(hidden, latent_dim), nn.Linear(hidden, latent_dim)
         self.decoder = conv_decoder(latent_dim, width, hidden)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -22,9 +22,9 @@ import torch.nn as nn
 from ..data import Batches
 from ..data.types import Split
 from ..losses import clip_weights, critic_loss, discriminator_loss, generator_loss, gradient_penalty, saturating_generator_loss, wasserstein_generator_loss
-from ..models.mode import eval_mode
-from ..validate import CourseInputError, check_images, check_tensor, trusted
-from ._shared import check_positive, module_device, seeded_generator
+from ..input_checks import CourseInputError, check_images, check_tensor, trusted
+from ..utils import eval_mode, module_device
+from .steps import check_positive, gradient_step, seeded_generator
 from .engine import History, fit
 
 MODES = ("gan", "wgan", "wgan_gp")
@@ -65,6 +65,64 @@ def _real_batches(x: torch.Tensor, batch_size: int, n_critic: int, g: torch.Gene
             if len(group) == n_critic:
                 yield tuple(group)
                 group = []
+
+
+@dataclass(frozen=True)
+class AdversarialLosses:
+    """The losses of one GAN variant, chosen once: the critic's (with its penalty or weight clip) and the generator's."""
+
+    critic: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (real scores, fake scores) -> L_D
+    generator: Callable[[torch.Tensor], torch.Tensor]  # fake scores -> L_G
+    penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None  # (critic, real, fake) -> GP
+    clip: float | None = None  # WGAN: clip the critic's weights to [-clip, clip] after each step
+    wasserstein: bool = False  # -L_D estimates W(P_real, P_G)
+
+
+def adversarial_losses(mode: str, *, saturating: bool = False, clip: float = 0.01, gp_weight: float = 10.0) -> AdversarialLosses:
+    """``"gan"``: minimax D loss, non-saturating G loss (or the saturating one); ``"wgan"``: critic loss and weight
+    clipping; ``"wgan_gp"``: critic loss plus ``gp_weight`` times the gradient penalty."""
+    if mode == "gan":
+        return AdversarialLosses(discriminator_loss, saturating_generator_loss if saturating else generator_loss)
+    if mode == "wgan":
+        return AdversarialLosses(critic_loss, wasserstein_generator_loss, clip=clip, wasserstein=True)
+    if mode == "wgan_gp":
+        return AdversarialLosses(critic_loss, wasserstein_generator_loss,
+                                 penalty=lambda f, real, fake: gradient_penalty(f, real, fake, gp_weight), wasserstein=True)
+    raise CourseInputError(f"mode: expected one of {MODES}, got {mode!r}.")
+
+
+def critic_step(
+    critic: nn.Module, generator: nn.Module, real: torch.Tensor, noise: torch.Tensor, optimizer: torch.optim.Optimizer,
+    losses: AdversarialLosses,
+) -> dict[str, torch.Tensor]:
+    """One update of the critic on a real batch and G(noise) (no gradient to G): L_D (+ penalty), then the clip."""
+    with torch.no_grad():
+        fake = generator(noise)
+    d_loss = losses.critic(critic(real), critic(fake))
+    penalty = losses.penalty(critic, real, fake) if losses.penalty is not None else None
+    total = d_loss + penalty if penalty is not None else d_loss
+    gradient_step(total, optimizer)
+    if losses.clip is not None:
+        clip_weights(critic, losses.clip)
+    metrics = {"loss": total.detach(), "d_loss": d_loss.detach()}
+    if losses.wasserstein:
+        metrics["wasserstein"] = -d_loss.detach()  # the critic's estimate of W(P_real, P_G)
+    if penalty is not None:
+        metrics["gp"] = penalty.detach()
+    return metrics
+
+
+def generator_step(
+    critic: nn.Module, generator: nn.Module, noise: torch.Tensor, optimizer: torch.optim.Optimizer, losses: AdversarialLosses
+) -> torch.Tensor:
+    """One update of the generator through a frozen critic: L_G(D(G(noise))). Returns L_G, detached."""
+    critic.requires_grad_(False)  # gradients through D, not for D
+    try:
+        g_loss = losses.generator(critic(generator(noise)))
+        gradient_step(g_loss, optimizer)
+    finally:
+        critic.requires_grad_(True)
+    return g_loss.detach()
 
 
 def train_gan(
@@ -126,41 +184,17 @@ def train_gan(
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
     latent = generator.latent_dim
     fixed_z = torch.randn(snapshot_size, latent, generator=g).to(device) if g is not None else torch.randn(snapshot_size, latent, device=device)
-    g_loss_fn = wasserstein_generator_loss if mode != "gan" else (saturating_generator_loss if saturating else generator_loss)
+    losses = adversarial_losses(mode, saturating=saturating, clip=clip, gp_weight=gp_weight)
 
     def noise(n: int) -> torch.Tensor:
         return torch.randn(n, latent, device=device)
 
     def step(reals: tuple[torch.Tensor, ...]) -> dict[str, torch.Tensor]:
-        critic.requires_grad_(True)
-        for real in reals:  # n_critic critic steps
-            with torch.no_grad():
-                fake = generator(noise(len(real)))
-            real_scores, fake_scores = critic(real), critic(fake)
-            if mode == "gan":
-                d_loss = discriminator_loss(real_scores, fake_scores)
-                total = d_loss
-            else:
-                d_loss = critic_loss(real_scores, fake_scores)
-                gp = gradient_penalty(critic, real, fake, gp_weight) if mode == "wgan_gp" else None
-                total = d_loss + gp if gp is not None else d_loss
-            opt_d.zero_grad(set_to_none=True)
-            total.backward()
-            opt_d.step()
-            if mode == "wgan":
-                clip_weights(critic, clip)
-        critic.requires_grad_(False)  # the generator step needs gradients through D, not for D
-        g_loss = g_loss_fn(critic(generator(noise(batch_size))))
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
+        for real in reals:  # n_critic critic steps, each on a fresh real batch
+            metrics = critic_step(critic, generator, real, noise(len(real)), opt_d, losses)
+        metrics["g_loss"] = generator_step(critic, generator, noise(batch_size), opt_g, losses)
         for scheduler in schedulers:  # one step per generator step
             scheduler.step()
-        metrics = {"loss": total.detach(), "d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
-        if mode != "gan":
-            metrics["wasserstein"] = -d_loss.detach()  # the critic's estimate of W(P_real, P_G)
-        if mode == "wgan_gp":
-            metrics["gp"] = gp.detach()
         return metrics
 
     result = GANTraining(History(), [])
@@ -183,7 +217,6 @@ def train_gan(
     with trusted():
         fit(step, _Interval(stream, log_every), intervals, history=result.history, desc=desc or mode.upper().replace("_", "-"),
             on_epoch_end=on_interval_end)
-    critic.requires_grad_(True)
     generator.eval()
     critic.eval()
     result.seconds = time.perf_counter() - start

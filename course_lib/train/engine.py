@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 import torch
 
-from ..progress import progress
+from ..utils import progress
 
 Step = Callable[[tuple[torch.Tensor, ...]], Mapping[str, torch.Tensor]]
 Evaluate = Callable[[], Mapping[str, float | torch.Tensor]]

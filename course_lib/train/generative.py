@@ -14,8 +14,8 @@ import torch.nn as nn
 from ..data import Batches
 from ..data.types import Split
 from ..losses import bce_loss, elbo_loss, mse_loss
-from ..validate import CourseInputError, check_images
-from ._shared import as_split, check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
+from ..input_checks import CourseInputError, check_images
+from .steps import as_split, check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
 from .engine import History, evaluate_in_batches
 
 RECONSTRUCTION = {"mse": mse_loss, "bce": bce_loss}

@@ -4,7 +4,7 @@ The checkpoint is keyed by everything that decides the weights (recipe name, pro
 settings, seed), so changing a setting trains a new model instead of silently reusing an old one::
 
     vae = pretrained("vae")                          # course ConvVAE, active profile, seed 0
-    ae2 = pretrained("autoencoder", code_size=2)     # overrides go to the model, the data or the trainer
+    ae2 = pretrained("autoencoder", latent_dim=2)     # overrides go to the model, the data or the trainer
     vae.training_record.seconds, vae.training_record.history["test_loss"]
 
 Recipes: see :data:`RECIPES` (``list_pretrained()``).
@@ -21,7 +21,8 @@ from typing import Any, Callable
 import torch
 import torch.nn as nn
 
-from ..config import get_device, get_profile
+from ..config import get_profile
+from ..utils import resolve_device
 from ..data import load
 from ..models import CVAE, ConvAutoencoder, ConvVAE, DCGANCritic, DCGANDiscriminator, DCGANGenerator, DenoisingAutoencoder
 from ..models import MLPAutoencoder, MLPDiscriminator, MLPGenerator, MLPVAE, UNet
@@ -123,7 +124,7 @@ def pretrained(
         raise KeyError(f"no pretrained recipe {name!r}; choose one of {', '.join(list_pretrained())}.")
     recipe = RECIPES[name]
     profile = get_profile(profile)
-    device = get_device(device) if device is None or isinstance(device, str) else device
+    device = resolve_device(device)
     parts = _split_overrides(recipe, overrides, SETTINGS[recipe.settings][profile])
     spec = {"recipe": name, "dataset": recipe.dataset, **parts, "seed": seed, "version": VERSION}
     key = _key(name, profile, spec)

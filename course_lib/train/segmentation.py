@@ -12,10 +12,10 @@ from ..data import Batches
 from ..data.types import Split
 from ..losses import bce_loss, mse_loss, soft_dice_loss
 from ..metrics.segmentation import iou_per_class
-from ..models.mode import eval_mode
+from ..utils import batched
 from ..models.unet import UNet
-from ..validate import CourseInputError, check_images, check_tensor
-from ._shared import check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
+from ..input_checks import CourseInputError, check_images, check_tensor
+from .steps import check_on_device, check_positive, fit_model, gradient_step, in_eval_mode, make_optimizer, seeded_generator
 from .engine import History
 
 SEGMENTATION_LOSSES = ("ce", "dice", "ce+dice")
@@ -33,8 +33,7 @@ def segmentation_loss(logits: torch.Tensor, target: torch.Tensor, loss: str = "c
 @torch.no_grad()
 def predict_masks(model: UNet, x: torch.Tensor, batch_size: int = 100) -> torch.Tensor:
     """Most likely class per pixel, N x H x W, in eval mode and in batches."""
-    with eval_mode(model):
-        return torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    return batched(lambda xb: model(xb).argmax(1), x, batch_size=batch_size, model=model)
 
 
 def train_unet(
@@ -103,3 +102,8 @@ def train_unet(
         return {"loss": total / len(x), "mse": squared / y.numel()}
 
     return fit_model(model, step, batches, epochs, evaluate=in_eval_mode(model, measure) if test is not None else None, desc=desc)
+
+
+def class_probabilities(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Softmax over the classes of ``model(images)`` (N x C x H x W), computed in eval mode, on the CPU."""
+    return batched(lambda xb: model(xb).softmax(dim=1).float().cpu(), images, batch_size=32, model=model)

@@ -24,21 +24,21 @@ _TOY_STEPS = {"gan": (200, 2000), "wgan": (100, 500), "wgan_gp": (100, 2000)}
 
 SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     "autoencoder": {
-        "quick": {"model": {"code_size": 32, "width": 16, "hidden": 128}, "data": {},
+        "quick": {"model": {"latent_dim": 32, "width": 16, "hidden": 128}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
-        "full": {"model": {"code_size": 32, "width": 32, "hidden": 256}, "data": {},
+        "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 256}, "data": {},
                  "train": {"epochs": 12, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
     "mlp_autoencoder": {
-        "quick": {"model": {"code_size": 32, "hidden": (256,)}, "data": {},
+        "quick": {"model": {"latent_dim": 32, "hidden": (256,)}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
-        "full": {"model": {"code_size": 32, "hidden": (512, 256)}, "data": {},
+        "full": {"model": {"latent_dim": 32, "hidden": (512, 256)}, "data": {},
                  "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
     "denoising_autoencoder": {
-        "quick": {"model": {"code_size": 32, "width": 16, "hidden": 128, "noise_std": 0.5}, "data": {},
+        "quick": {"model": {"latent_dim": 32, "width": 16, "hidden": 128, "noise_std": 0.5}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
-        "full": {"model": {"code_size": 32, "width": 32, "hidden": 256, "noise_std": 0.5}, "data": {},
+        "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 256, "noise_std": 0.5}, "data": {},
                  "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
     "vae": {

@@ -12,17 +12,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..metrics.latent import code_range
 from .base import Explorer, slider
 
 Decode = Callable[[torch.Tensor], torch.Tensor]
-
-
-def code_range(codes: torch.Tensor, margin: float = 0.15, quantile: float = 0.005) -> list[tuple[float, float]]:
-    """Per-dimension (low, high) covering the codes (robust to a few outliers), widened by ``margin``."""
-    c = codes.detach().float().cpu()
-    lo, hi = torch.quantile(c, quantile, dim=0), torch.quantile(c, 1 - quantile, dim=0)
-    pad = (hi - lo).clamp_min(1e-3) * margin
-    return [(float(a), float(b)) for a, b in zip(lo - pad, hi + pad)]
 
 
 @torch.no_grad()

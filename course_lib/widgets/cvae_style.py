@@ -15,7 +15,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from ..models.mode import eval_mode
+from ..utils import eval_mode, module_device
 from ..viz import image_grid
 from .base import Explorer, slider
 
@@ -29,7 +29,7 @@ def cvae_explorer(model: torch.nn.Module, dims: Sequence[int] | None = None, n_s
     dims = list(range(min(n_sliders, latent_dim))) if dims is None else [int(d) for d in dims]
     if not dims or any(d < 0 or d >= latent_dim for d in dims) or len(set(dims)) != len(dims):
         raise ValueError(f"dims: expected distinct latent dimensions in 0..{latent_dim - 1}, got {dims}.")
-    device = next(model.parameters()).device
+    device = module_device(model)
 
     @torch.no_grad()
     def draw(label: int, **values: float) -> Figure:

@@ -12,14 +12,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..models.autoencoder import corrupt
 from .base import Explorer, slider
 
 Model = Callable[[torch.Tensor], torch.Tensor]
-
-
-def add_noise(x: torch.Tensor, std: float, eps: torch.Tensor) -> torch.Tensor:
-    """Gaussian noise of standard deviation ``std`` made from fixed draws ``eps``, clipped to [0, 1]."""
-    return (x + std * eps).clamp(0.0, 1.0)
 
 
 def denoising_explorer(
@@ -39,7 +35,7 @@ def denoising_explorer(
 
     @torch.no_grad()
     def draw(noise_std: float) -> Figure:
-        noisy = add_noise(images, noise_std, eps)
+        noisy = corrupt(images, noise_std, noise=eps)
         rows = [("noisy input", noisy)] + [(name, model(noisy)) for name, model in models.items()] + [("clean", images)]
         n = len(images)
         fig = Figure(figsize=(0.9 * n + 1.8, 1.05 * len(rows) + 0.3))

@@ -12,7 +12,8 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from ..inpainting import HIDE_KINDS, impute, observed_mask, show_hidden
+from ..metrics.inpainting import HIDE_KINDS, impute, observed_mask, show_hidden
+from ..utils import module_device
 from .base import Explorer, int_slider
 
 
@@ -27,7 +28,7 @@ def inpainting_explorer(
     """An :class:`Explorer` with controls ``index`` (test digit), ``hide`` (which part) and ``label`` (told to the CVAE)."""
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"expected one label per image (at least one image), got {len(images)} images and {len(labels)} labels.")
-    device = next(cvae.parameters()).device
+    device = module_device(cvae)
     images, labels = images.to(device), labels.to(device)
 
     def draw(index: int, hide: str, label: int) -> Figure:

@@ -13,6 +13,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..metrics.smoothness import interpolate
 from .base import Explorer, int_slider, slider
 
 Encode = Callable[[torch.Tensor], torch.Tensor]
@@ -20,19 +21,6 @@ Decode = Callable[[torch.Tensor], torch.Tensor]
 
 
 @torch.no_grad()
-def interpolate(encode: Encode, decode: Decode, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 9) -> torch.Tensor:
-    """Decode z_t = (1 - t) z_a + t z_b for ``steps`` values of t from 0 to 1: steps x 1 x 28 x 28.
-
-    ``x_a`` and ``x_b`` are single images (1 x 28 x 28 or 1 x 1 x 28 x 28).
-    """
-    if steps < 2:
-        raise ValueError(f"expected at least 2 steps (the two ends), got {steps}.")
-    x = torch.stack([x_a.reshape(x_a.shape[-3:]), x_b.reshape(x_b.shape[-3:])])
-    z_a, z_b = encode(x)
-    t = torch.linspace(0, 1, steps, device=z_a.device, dtype=z_a.dtype).unsqueeze(1)  # steps x 1
-    return decode((1 - t) * z_a + t * z_b)
-
-
 def interpolation_explorer(
     models: Mapping[str, tuple[Encode, Decode]],
     pairs: Sequence[tuple[torch.Tensor, torch.Tensor]],

@@ -15,22 +15,10 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
-from ..models.mode import eval_mode
-from ..viz_segmentation import as_rgb, class_agreement, class_colors, overlay
+from ..metrics.segmentation import binary_iou
+from ..train.segmentation import class_probabilities
+from ..viz.segmentation import as_rgb, class_agreement, class_colors, overlay
 from .base import Explorer, int_slider, slider
-
-
-@torch.no_grad()
-def class_probabilities(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """Softmax over the classes of ``model(images)`` (N x C x H x W), computed in eval mode, on the CPU."""
-    device = next(model.parameters()).device
-    with eval_mode(model):
-        return torch.cat([model(images[i : i + 32].to(device)).softmax(dim=1).float().cpu() for i in range(0, len(images), 32)])
-
-
-def _iou(predicted: torch.Tensor, true: torch.Tensor) -> float:
-    union = (predicted | true).sum().item()
-    return float("nan") if union == 0 else (predicted & true).sum().item() / union
 
 
 def segmentation_explorer(
@@ -78,7 +66,7 @@ def segmentation_explorer(
         axes[2].imshow(tinted)
         axes[2].set_title(f"mask: p >= {threshold:.2f}")
         axes[3].imshow(class_agreement(image, predicted, true))
-        iou = _iou(predicted, true)
+        iou = binary_iou(predicted, true)
         axes[3].set_title("vs truth: " + ("class absent here" if iou != iou else f"IoU {iou:.2f}"))
         axes[3].set_xlabel("green hit, red false alarm, blue missed", fontsize=8)
         for ax in axes:

@@ -3,8 +3,8 @@
 Notebook 06 in the ``quick`` profile trains for seconds, so its verdicts say little about the models. The
 verdicts of the ``full`` profile come from a recorded run of the same measurement (``benchmarks/comparisons.py
 --record``), stored next to this module as JSON. The notebook computes the verdicts from the recorded *numbers*
-with the same rules (``course_lib.claims``), so no verdict is typed by hand, and :meth:`ReferenceRun.stale`
-says when the course's settings have changed since the recording (``tests/test_reference.py`` fails then).
+with the same rules (``course_lib.analysis.comparison.claims``), so no verdict is typed by hand, and :meth:`RecordedRun.stale`
+says when the course's settings have changed since the recording (``tests/test_recorded_runs.py`` fails then).
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .train.settings import SETTINGS
+from ...train.settings import SETTINGS
 
-REFERENCE_DIR = Path(__file__).parent / "reference_runs"
+RECORDED_DIR = Path(__file__).parent / "recorded_runs"
 RECORD_COMMAND = "python benchmarks/comparisons.py --record"
 
 
@@ -31,8 +31,8 @@ def settings_snapshot(recipes: Iterable[str], profile: str = "full") -> dict[str
 
 
 @dataclass(frozen=True)
-class ReferenceRun:
-    """One recorded run: ``table[model][metric]`` as :func:`course_lib.compare.measure` returns it."""
+class RecordedRun:
+    """One recorded run: ``table[model][metric]`` as :func:`course_lib.analysis.comparison.measure.measure` returns it."""
 
     name: str
     recorded: str
@@ -62,24 +62,24 @@ class ReferenceRun:
 
 def available(folder: Path | None = None) -> list[str]:
     """The names of the recorded runs in ``folder`` (default: the course's own records)."""
-    return sorted(p.stem for p in (folder or REFERENCE_DIR).glob("*.json"))
+    return sorted(p.stem for p in (folder or RECORDED_DIR).glob("*.json"))
 
 
-def load_reference(name: str, folder: Path | None = None) -> ReferenceRun:
+def load_recorded_run(name: str, folder: Path | None = None) -> RecordedRun:
     """Read the recorded run ``name`` (e.g. ``"06_comparisons_full"``) from ``folder`` (default: the course's records)."""
-    folder = folder or REFERENCE_DIR
+    folder = folder or RECORDED_DIR
     path = folder / f"{name}.json"
     if not path.exists():
         raise FileNotFoundError(f"no reference run named {name!r} in {folder}; recorded runs: "
                                 f"{', '.join(available(folder)) or 'none'}. Record one with `{RECORD_COMMAND}`.")
     try:
         record = json.loads(path.read_text())
-        return ReferenceRun(name=name, **record)
+        return RecordedRun(name=name, **record)
     except (json.JSONDecodeError, TypeError) as err:
         raise ValueError(f"{path} is not a valid reference run ({err}); re-record it with `{RECORD_COMMAND}`.") from err
 
 
-def record_reference(
+def record_run(
     name: str,
     table: Mapping[str, Mapping[str, float | None]],
     *,
@@ -96,7 +96,7 @@ def record_reference(
         "minutes": None if minutes is None else round(minutes, 1),
         "settings": settings_snapshot(recipes, profile), "table": _plain(table),
     }
-    path = (folder or REFERENCE_DIR) / f"{name}.json"
+    path = (folder or RECORDED_DIR) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return path

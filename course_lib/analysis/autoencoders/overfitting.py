@@ -12,17 +12,16 @@ from typing import Any, Callable, Sequence
 import torch
 import torch.nn as nn
 
-from .data.types import Split
-from .models.mode import eval_mode
-from .train.generative import train_autoencoder
-from .validate import CourseInputError
+from ...data.types import Split
+from ...utils import batched
+from ...train.generative import train_autoencoder
+from ...input_checks import CourseInputError
 
 
 @torch.no_grad()
 def reconstruction_error(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
     """Squared error per image, summed over pixels: sum_i (model(x)_i - x_i)^2, shape N (model in eval mode)."""
-    with eval_mode(model):
-        return torch.cat([((model(xb) - xb) ** 2).flatten(1).sum(1) for xb in x.split(batch_size)])
+    return batched(lambda xb: ((model(xb) - xb) ** 2).flatten(1).sum(1), x, batch_size=batch_size, model=model)
 
 
 def epochs_for(n: int, steps: int, batch_size: int) -> int:

@@ -6,8 +6,8 @@ from typing import Callable
 import torch
 
 from ..data.types import Split
-from ..models.mode import eval_mode
-from ..validate import CourseInputError, check_tensor, trusted
+from ..utils import eval_mode, module_device
+from ..input_checks import CourseInputError, check_tensor, trusted
 from .engine import History, fit
 
 
@@ -46,11 +46,6 @@ def check_positive(**values: float) -> None:
     for key, value in values.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise CourseInputError(f"{key}: expected a positive number, got {value!r}.")
-
-
-def module_device(model: torch.nn.Module) -> torch.device:
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
 
 
 def check_on_device(split: Split, model: torch.nn.Module, name: str) -> Split:

@@ -1,7 +1,7 @@
 """Chapter 06: measure autoencoders, VAEs, CVAEs and GANs side by side, on the same data, with the same rulers.
 
 ``measure(models, data)`` takes trained models, ``models[name][seed]`` (an autoencoder, a VAE, a CVAE or a GAN
-generator), and returns a :class:`Comparison` whose ``table[name][metric]`` feeds :mod:`course_lib.claims`.
+generator), and returns a :class:`Comparison` whose ``table[name][metric]`` feeds :mod:`course_lib.analysis.comparison.claims`.
 Every model is measured the same way:
 
 ==================  ===========================================================================  ============
@@ -35,87 +35,73 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data.types import Dataset
-from .metrics.coverage import class_coverage
-from .models.classifier import predict_labels
-from .models.mode import eval_mode
-from .metrics.frechet import classifier_features, frechet_distance
-from .metrics.roc import roc_auc
-from .metrics.sharpness import sharpness
-from .metrics.smoothness import roughness
-from .validate import CourseInputError
+from ...data.types import Dataset
+from ...metrics.coverage import class_coverage
+from ...models.classifier import predict_labels
+from ...utils import batched, module_device
+from ...metrics.frechet import classifier_features, frechet_distance
+from ...metrics.roc import roc_auc
+from ...metrics.sharpness import sharpness
+from ...metrics.smoothness import roughness
+from ...input_checks import CourseInputError
 
 KINDS = ("ae", "vae", "cvae", "gan")
-REAL = "real data"
+from ...viz.compare import REAL
 N_CLASSES = 10
 # the five models of notebook 06 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
 CONTENDERS = {"AE": "autoencoder", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp"}
 SEEDS = (0, 1, 2)
 
 
+def is_conditional(model: nn.Module) -> bool:
+    """True for a model whose ``encode`` and ``decode`` take the labels too (the CVAE: it has ``n_classes``)."""
+    return getattr(model, "n_classes", None) is not None
+
+
+def has_encoder(model: nn.Module) -> bool:
+    """True for the autoencoders, VAEs and CVAEs; a GAN generator only decodes noise."""
+    return callable(getattr(model, "encode", None))
+
+
 def kind_of(model: nn.Module) -> str:
-    """"ae", "vae", "cvae" or "gan" (a generator), from the model's class."""
-    from .models.autoencoder import Autoencoder, DenoisingAutoencoder
-    from .models.cvae import CVAE
-    from .models.gan import Generator
-    from .models.vae import VAE
-
-    if isinstance(model, CVAE):
+    """"ae", "vae", "cvae" or "gan" (a generator), read from the model's interface (for labels and messages)."""
+    if not has_encoder(model):
+        if callable(getattr(model, "sample", None)):
+            return "gan"
+        raise CourseInputError(f"expected an autoencoder, a VAE, a CVAE or a GAN generator, got {type(model).__name__}.")
+    if is_conditional(model):
         return "cvae"
-    if isinstance(model, VAE):
-        return "vae"
-    if isinstance(model, (Autoencoder, DenoisingAutoencoder)):
-        return "ae"
-    if isinstance(model, Generator):
-        return "gan"
-    raise CourseInputError(f"expected an autoencoder, a VAE, a CVAE or a GAN generator, got {type(model).__name__}.")
+    return "vae" if callable(getattr(model, "sample", None)) else "ae"
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
-
-
-def _batched(fn: Callable[..., torch.Tensor], *tensors: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    n = len(tensors[0])
-    return torch.cat([fn(*(t[i : i + batch_size] for t in tensors)) for i in range(0, n, batch_size)])
+def _mean_code(code: torch.Tensor | tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """The deterministic code: an autoencoder's z, or the posterior mean mu of a Gaussian latent's (mu, logvar)."""
+    return code[0] if isinstance(code, tuple) else code
 
 
 # ---------------------------------------------------------------------------------------------- codes
-@torch.no_grad()
 def encode(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """The code of each image: the AE's z, the VAE's mu, the CVAE's [mu, one-hot y] (N x D)."""
-    kind = kind_of(model)
-    with eval_mode(model):
-        if kind == "ae":
-            return _batched(model.encode, x)
-        if kind == "vae":
-            return _batched(lambda xb: model.encode(xb)[0], x)
-        if kind == "cvae":
-            if y is None:
-                raise CourseInputError("a CVAE needs the labels y to encode images.")
-            mu = _batched(lambda xb, yb: model.encode(xb, yb)[0], x, y)
-            return torch.cat([mu, F.one_hot(y, model.n_classes).to(mu)], dim=1)
-    raise CourseInputError(f"a {type(model).__name__} has no encoder; draw codes from its prior instead.")
+    if not has_encoder(model):
+        raise CourseInputError(f"a {type(model).__name__} has no encoder; draw codes from its prior instead.")
+    if not is_conditional(model):
+        return batched(lambda xb: _mean_code(model.encode(xb)), x, model=model)
+    if y is None:
+        raise CourseInputError("a CVAE needs the labels y to encode images.")
+    mu = batched(lambda xb, yb: _mean_code(model.encode(xb, yb)), x, y, model=model)
+    return torch.cat([mu, F.one_hot(y, model.n_classes).to(mu)], dim=1)
 
 
 def decoder(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-    """z -> images for every kind; a CVAE's code is [z, label weights] (soft labels interpolate too)."""
-    kind = kind_of(model)
-
-    @torch.no_grad()
-    def decode(z: torch.Tensor) -> torch.Tensor:
-        with eval_mode(model):
-            if kind == "cvae":
-                return _batched(lambda zb: model.decode(zb[:, : model.latent_dim], zb[:, model.latent_dim :]), z)
-            if kind == "gan":
-                return _batched(model, z)
-            return _batched(model.decode, z)
-
-    return decode
+    """z -> images for every model; a CVAE's code is [z, label weights] (soft labels interpolate too)."""
+    if is_conditional(model):
+        return lambda z: batched(lambda zb: model.decode(zb[:, : model.latent_dim], zb[:, model.latent_dim :]), z, model=model)
+    return lambda z: batched(model.decode if has_encoder(model) else model, z, model=model)
 
 
 def latent_size(model: nn.Module) -> int:
-    return getattr(model, "latent_dim", None) or getattr(model, "code_size")
+    """The size of the model's latent code (every generative model of the course has ``latent_dim``)."""
+    return model.latent_dim
 
 
 @torch.no_grad()
@@ -133,7 +119,7 @@ def reconstruction_errors(model: nn.Module, x: torch.Tensor, y: torch.Tensor | N
 @torch.no_grad()
 def anomaly_scores(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Reconstruction error per image; a CVAE, which is not told the label, takes the best of the 10 labels."""
-    if kind_of(model) != "cvae":
+    if not is_conditional(model):
         return reconstruction_errors(model, x)
     errors = [reconstruction_errors(model, x, torch.full((len(x),), c, device=x.device)) for c in range(model.n_classes)]
     return torch.stack(errors).min(0).values
@@ -145,8 +131,8 @@ def draw_samples(
     model: nn.Module, n: int, generator: torch.Generator, train_x: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples (N x 1 x 28 x 28) and, for a CVAE, the labels asked for (0..9 in turn; else None)."""
-    kind, device = kind_of(model), _device(model)
-    if kind == "ae":
+    device = module_device(model)
+    if not callable(getattr(model, "sample", None)):  # an autoencoder: no prior of its own
         if train_x is None:
             raise CourseInputError("an autoencoder has no prior: pass train_x to fit a Gaussian to its codes.")
         codes = encode(model, train_x).double()
@@ -154,16 +140,11 @@ def draw_samples(
         eps = torch.randn(n, codes.shape[1], generator=generator, dtype=torch.float64).to(device)
         z = (mean + eps @ torch.linalg.cholesky(cov).T).float()
         return decoder(model)(z), None
-    z = torch.randn(n, latent_size(model), generator=generator).to(device)
-    if kind == "cvae":
-        labels = torch.arange(n, device=device) % model.n_classes
+    z = torch.randn(n, model.latent_dim, generator=generator).to(device)
+    if is_conditional(model):
+        labels = model.default_labels(n)
         return decoder(model)(torch.cat([z, F.one_hot(labels, model.n_classes).float()], dim=1)), labels
     return decoder(model)(z), None
-
-
-@torch.no_grad()
-def predict_classes(images: torch.Tensor, classifier: nn.Module) -> torch.Tensor:
-    return predict_labels(classifier, images)
 
 
 # ---------------------------------------------------------------------------------------------- anomalies
@@ -174,7 +155,7 @@ def anomaly_sets(data: Dataset, n: int = 500, seed: int = 0) -> dict[str, torch.
     - ``shapes``: circles, squares and triangles (the ``shapes`` dataset, shrunk to 28 x 28);
     - ``rotated``: test digits turned by 90 degrees (close to the data: the hard case).
     """
-    from .data import load
+    from ...data import load
 
     x = data.test.x
     g = torch.Generator().manual_seed(seed)
@@ -213,6 +194,44 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return mean, std, std / mean if mean else float("nan")
 
 
+def sample_metrics(
+    x_gen: torch.Tensor, asked: torch.Tensor | None, classifier: nn.Module, test_features: torch.Tensor
+) -> tuple[dict[str, float], torch.Tensor]:
+    """What samples alone tell: FD to the test features, classes covered, class entropy, sharpness, and (for a
+    conditional model) how often the classifier agrees with the label asked for. Returns the metrics and the labels."""
+    pred = predict_labels(classifier, x_gen)
+    covered, entropy, _ = _coverage(x_gen, classifier)
+    metrics = {
+        "fd": frechet_distance(classifier_features(x_gen, classifier), test_features),
+        "classes": covered, "entropy": entropy, "sharpness": sharpness(x_gen),
+    }
+    if asked is not None:
+        metrics["label_accuracy"] = float((pred == asked).float().mean())
+    return metrics, pred
+
+
+def code_metrics(
+    model: nn.Module, data: Dataset, pair_y: torch.Tensor, pair_x: torch.Tensor, normal: torch.Tensor,
+    anomalies: Mapping[str, torch.Tensor],
+) -> tuple[dict[str, float], torch.Tensor, torch.Tensor]:
+    """What a model with an encoder adds: reconstruction error on train and test, the codes of the interpolation
+    pairs (first half a, second half b), and the anomaly ROC-AUC of each set against as many normal test digits."""
+    conditional = is_conditional(model)
+    train, test = data.train, data.test
+    metrics = {
+        "recon_train": float(reconstruction_errors(model, train.x, train.y if conditional else None).mean()),
+        "recon_test": float(reconstruction_errors(model, test.x, test.y if conditional else None).mean()),
+    }
+    z = encode(model, pair_x, pair_y if conditional else None)
+    half = len(z) // 2
+    normal_scores = anomaly_scores(model, normal)
+    for set_name, x_bad in anomalies.items():
+        scores = torch.cat([normal_scores[: len(x_bad)], anomaly_scores(model, x_bad)])
+        labels = torch.cat([torch.zeros(len(x_bad)), torch.ones(len(x_bad))])
+        metrics[f"auroc_{set_name}"] = roc_auc(scores, labels)
+    return metrics, z[:half], z[half:]
+
+
 def measure(
     models: Mapping[str, Mapping[int, nn.Module]],
     data: Dataset,
@@ -230,7 +249,7 @@ def measure(
     The headline numbers come from each model's first seed; the ``fd_*`` and ``*_worst`` columns from all
     its seeds. ``n_samples`` defaults to the size of the test set (FD is compared at equal sample sizes).
     """
-    from .models.classifier import course_classifier
+    from ...train.classifier import course_classifier
 
     if not models:
         raise CourseInputError("expected at least one model: models[name][seed] = trained model.")
@@ -247,7 +266,7 @@ def measure(
     normal_idx = torch.randperm(len(test.x), generator=g)[: max(len(a) for a in anomalies.values())].to(device)
 
     # the reference row: real test digits
-    real_pred = predict_classes(test.x, classifier)
+    real_pred = predict_labels(classifier, test.x)
     covered, entropy, _ = _coverage(test.x[ref_idx], classifier)
     table: dict[str, dict[str, float | None]] = {}
     table[REAL] = {
@@ -264,22 +283,13 @@ def measure(
         per_seed: dict[int, dict[str, float]] = {}
         comparison.samples[name], comparison.predicted[name] = {}, {}
         for s in seeds:
-            model = by_seed[s]
-            x_gen, asked = draw_samples(model, n, torch.Generator().manual_seed(seed + 1000 * (s + 1)), train.x)
-            pred = predict_classes(x_gen, classifier)
-            covered, entropy, _ = _coverage(x_gen, classifier)
-            per_seed[s] = {
-                "fd": frechet_distance(classifier_features(x_gen, classifier), test_feats),
-                "classes": covered, "entropy": entropy, "sharpness": sharpness(x_gen),
-            }
-            if asked is not None:
-                per_seed[s]["label_accuracy"] = float((pred == asked).float().mean())
+            x_gen, asked = draw_samples(by_seed[s], n, torch.Generator().manual_seed(seed + 1000 * (s + 1)), train.x)
+            per_seed[s], pred = sample_metrics(x_gen, asked, classifier, test_feats)
             comparison.samples[name][s] = x_gen[:100].cpu()
             comparison.predicted[name][s] = pred[:100].cpu()
         comparison.per_seed[name] = per_seed
 
         first, model = seeds[0], by_seed[seeds[0]]
-        kind = kind_of(model)
         fd_mean, fd_std, fd_cv = _spread([per_seed[s]["fd"] for s in seeds])
         row: dict[str, float | None] = {
             "fd": per_seed[first]["fd"], "fd_mean": fd_mean, "fd_std": fd_std, "fd_cv": fd_cv, "seeds": len(seeds),
@@ -289,21 +299,13 @@ def measure(
             "sharpness": per_seed[first]["sharpness"],
             "label_accuracy": per_seed[first].get("label_accuracy"),
         }
-        if kind != "gan":
-            y_train, y_test = (train.y, test.y) if kind == "cvae" else (None, None)
-            row["recon_train"] = float(reconstruction_errors(model, train.x, y_train).mean())
-            row["recon_test"] = float(reconstruction_errors(model, test.x, y_test).mean())
-            z = encode(model, test.x[pairs.flatten()], test.y[pairs.flatten()] if kind == "cvae" else None)
-            z_a, z_b = z[:n_pairs], z[n_pairs:]
-            normal = anomaly_scores(model, test.x[normal_idx])
-            for set_name, x_bad in anomalies.items():
-                scores = torch.cat([normal[: len(x_bad)], anomaly_scores(model, x_bad)])
-                labels = torch.cat([torch.zeros(len(x_bad)), torch.ones(len(x_bad))])
-                row[f"auroc_{set_name}"] = roc_auc(scores, labels)
+        if has_encoder(model):
+            codes, z_a, z_b = code_metrics(model, data, test.y[pairs.flatten()], test.x[pairs.flatten()], test.x[normal_idx], anomalies)
+            row.update(codes)
         else:
             gz = torch.Generator().manual_seed(seed + 7)
-            z_a = torch.randn(n_pairs, latent_size(model), generator=gz).to(device)
-            z_b = torch.randn(n_pairs, latent_size(model), generator=gz).to(device)
+            z_a = torch.randn(n_pairs, model.latent_dim, generator=gz).to(device)
+            z_b = torch.randn(n_pairs, model.latent_dim, generator=gz).to(device)
         row["roughness"] = roughness(decoder(model), z_a, z_b, steps)
         if seconds and name in seconds and first in seconds[name]:
             row["train_seconds"] = float(seconds[name][first])
@@ -370,5 +372,5 @@ def table_html(table: Mapping[str, Mapping[str, float | None]], columns=COLUMNS)
 
 __all__ = [
     "COLUMNS", "Comparison", "KINDS", "REAL", "anomaly_scores", "anomaly_sets", "decoder", "draw_samples", "encode",
-    "format_table", "kind_of", "measure", "predict_classes", "reconstruct", "reconstruction_errors", "table_html",
+    "format_table", "kind_of", "measure", "reconstruct", "reconstruction_errors", "table_html",
 ]

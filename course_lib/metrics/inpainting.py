@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .models.mode import eval_mode
-from .validate import CourseInputError, check_images, describe
+from ..utils import eval_mode
+from ..input_checks import CourseInputError, check_images, describe
 
 HIDE_KINDS = ("top half", "bottom half", "left half", "right half", "quadrant", "random pixels")
 

@@ -39,7 +39,7 @@ _MISSING = object()
 
 def _capture(exercise_id: str, name: str, namespace: dict[str, Any]) -> None:
     """Keep the learner's object before the check cell can replace it; bind the reference if it is missing."""
-    from .exercises import get
+    from ..exercises import get
 
     _captured[exercise_id] = namespace.get(name, _MISSING)
     if name not in namespace:
@@ -50,7 +50,7 @@ def _report(exercise_id: str) -> None:
     """Run the visible and hidden cases on the captured object; display the result as JSON."""
     from IPython.display import display
 
-    from .exercises import get, run_cases
+    from ..exercises import get, run_cases
 
     exercise = get(exercise_id)
     answer = _captured.get(exercise_id, _MISSING)
@@ -151,7 +151,7 @@ def _injected(source: str) -> nbformat.NotebookNode:
 
 def graded_notebook(source: nbformat.NotebookNode, learner: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[_Planned]]:
     """The instructor's notebook with the learner's exercise cells, capture cells and report cells."""
-    from .exercises import get
+    from ..exercises import get
 
     taken: dict[str, list[str]] = {}
     for cell in learner.cells:
@@ -175,10 +175,10 @@ def graded_notebook(source: nbformat.NotebookNode, learner: nbformat.NotebookNod
         learner_sources = taken.get(exercise_id, [])
         cell.source = learner_sources[-1] if learner_sources else strip_solution(cell.source)[0]
         plan.append(_Planned(exercise_id, name, float(meta.get("points", 1)), len(cells) - 1, found=len(learner_sources)))
-        cells.append(_injected(f"from course_lib.grading import _capture as _course_grader_capture\n"
+        cells.append(_injected(f"from course_lib.tooling.grading import _capture as _course_grader_capture\n"
                                f"_course_grader_capture({exercise_id!r}, {name!r}, globals())"))
     for planned in plan:
-        cells.append(_injected(f"from course_lib.grading import _report as _course_grader_report\n"
+        cells.append(_injected(f"from course_lib.tooling.grading import _report as _course_grader_report\n"
                                f"_course_grader_report({planned.id!r})"))
         planned.report_cell = len(cells) - 1
     nb.cells = cells
@@ -319,7 +319,7 @@ def _score(planned: _Planned, run: Execution, timeout: float) -> ExerciseScore:
 
 def default_source_dir() -> Path:
     """The repository's ``solutions/`` (next to the ``course_lib`` package)."""
-    return Path(__file__).resolve().parents[1] / "solutions"
+    return Path(__file__).resolve().parents[2] / "solutions"
 
 
 def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> NotebookGrade:

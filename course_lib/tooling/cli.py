@@ -38,7 +38,7 @@ def doctor(out=None) -> int:
     if _version("torch") is not None:
         import torch
 
-        from .config import CourseConfigError, available_devices, get_device
+        from ..config import CourseConfigError, available_devices, get_device
 
         row("cuda", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "not available")
         mps = getattr(torch.backends, "mps", None)
@@ -48,7 +48,7 @@ def doctor(out=None) -> int:
         except CourseConfigError as err:
             row("device", str(err), ok=False)
             problems.append(str(err))
-        from .config import data_dir
+        from ..config import data_dir
 
         folder = data_dir()
         writable = os.access(folder, os.W_OK)

@@ -231,7 +231,7 @@ def _check_exercise(
     elif CHECK_OUTPUT in following.source:
         problem(f"the check of exercise {exercise_id} is marked {CHECK_OUTPUT}, but its output differs between the solution and the student version.")
     try:
-        from .exercises import get
+        from ..exercises import get
 
         get(exercise_id)
     except LookupError as err:

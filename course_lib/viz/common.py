@@ -1,4 +1,4 @@
-"""Plots the notebooks share: image grids (torchvision's ``make_grid``) and training curves."""
+"""Plots every chapter uses: image grids (torchvision's ``make_grid``) and training curves."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import torch
 from torchvision.utils import make_grid
 
-from .train.engine import History
+from ..train.engine import History
 
 
 def image_grid(images: torch.Tensor, nrow: int = 10, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:

@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from course_lib import reference
-from course_lib.claims import VERDICTS, judge_all
-from course_lib.compare import CONTENDERS, REAL
-from course_lib.reference import load_reference, record_reference
+from course_lib.analysis.comparison import recorded as reference
+from course_lib.analysis.comparison.claims import VERDICTS, judge_all
+from course_lib.analysis.comparison.measure import CONTENDERS, REAL
+from course_lib.analysis.comparison.recorded import load_recorded_run, record_run
 from course_lib.train.pretrained import RECIPES
 from course_lib.train.settings import SETTINGS
 
@@ -14,9 +14,9 @@ TABLE = {"AE": {"recon_train": 9.0, "fd_cv": float("nan"), "label_accuracy": Non
 
 
 def test_a_recorded_run_reads_back_as_written(tmp_path):
-    path = record_reference("demo", TABLE, recipes=["vae"], device="CPU", profile="full", seeds=[0, 1], minutes=3.14,
+    path = record_run("demo", TABLE, recipes=["vae"], device="CPU", profile="full", seeds=[0, 1], minutes=3.14,
                             folder=tmp_path)
-    run = load_reference("demo", folder=tmp_path)
+    run = load_recorded_run("demo", folder=tmp_path)
     assert path.name == "demo.json" and reference.available(tmp_path) == ["demo"]
     assert run.table["AE"]["recon_train"] == 9.0 and run.table["AE"]["label_accuracy"] is None
     assert run.seeds == [0, 1] and run.minutes == 3.1 and run.stale() == []
@@ -24,27 +24,27 @@ def test_a_recorded_run_reads_back_as_written(tmp_path):
 
 
 def test_a_change_of_settings_makes_the_record_stale(tmp_path, monkeypatch):
-    record_reference("demo", TABLE, recipes=["vae", "cvae"], device="CPU", profile="full", seeds=[0], folder=tmp_path)
+    record_run("demo", TABLE, recipes=["vae", "cvae"], device="CPU", profile="full", seeds=[0], folder=tmp_path)
     changed = {**SETTINGS["cvae"], "full": {**SETTINGS["cvae"]["full"], "train": {**SETTINGS["cvae"]["full"]["train"], "beta": 1.0}}}
     monkeypatch.setitem(reference.SETTINGS, "cvae", changed)
-    run = load_reference("demo", folder=tmp_path)
+    run = load_recorded_run("demo", folder=tmp_path)
     assert run.stale() == ["cvae"]
     assert "WARNING" in run.describe() and "cvae" in run.describe() and reference.RECORD_COMMAND in run.describe()
 
 
 def test_missing_and_corrupt_records_say_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="benchmarks/comparisons.py --record"):
-        load_reference("nothing-here", folder=tmp_path)
+        load_recorded_run("nothing-here", folder=tmp_path)
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(ValueError, match="not a valid reference run"):
-        load_reference("broken", folder=tmp_path)
+        load_recorded_run("broken", folder=tmp_path)
     (tmp_path / "odd.json").write_text(json.dumps({"table": {}}))
     with pytest.raises(ValueError, match="re-record"):
-        load_reference("odd", folder=tmp_path)
+        load_recorded_run("odd", folder=tmp_path)
 
 
 def test_the_course_record_of_notebook_06_is_current_and_complete():
-    run = load_reference("06_comparisons_full")
+    run = load_recorded_run("06_comparisons_full")
     assert run.profile == "full" and run.seeds == [0, 1, 2]
     assert set(run.settings) == {RECIPES[r].settings for r in CONTENDERS.values()}
     assert run.stale() == [], (f"the settings of {run.stale()} changed since the reference run of notebook 06 was "
@@ -62,6 +62,6 @@ DISCUSSED_VERDICTS = {1: "holds", 2: "depends", 3: "holds", 4: "holds", 5: "does
 
 
 def test_the_discussion_of_notebook_06_matches_the_recorded_verdicts():
-    verdicts = {j.claim.number: j.verdict for j in judge_all(load_reference("06_comparisons_full").table)}
+    verdicts = {j.claim.number: j.verdict for j in judge_all(load_recorded_run("06_comparisons_full").table)}
     changed = {n: (DISCUSSED_VERDICTS[n], v) for n, v in verdicts.items() if v != DISCUSSED_VERDICTS[n]}
     assert not changed, f"claims whose verdict changed (discussed, recorded): {changed}; revise notebook 06, section 5"

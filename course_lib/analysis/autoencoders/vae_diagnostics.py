@@ -18,8 +18,9 @@ import math
 import torch
 import torch.nn as nn
 
-from .models.mode import eval_mode
-from .validate import CourseInputError, check_images, check_tensor, describe
+from ...losses.kl import kl_per_dim
+from ...utils import eval_mode
+from ...input_checks import CourseInputError, check_images, check_tensor, describe
 
 
 def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -42,7 +43,7 @@ def kl_monte_carlo(mu: torch.Tensor, logvar: torch.Tensor, n_samples: int, gener
 
 def kl_closed_form(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, diag sigma^2) || N(0, I)) per row (N x D -> N): -1/2 sum_j (1 + log sigma_j^2 - mu_j^2 - sigma_j^2)."""
-    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(-1)
+    return kl_per_dim(mu, logvar).sum(-1)
 
 
 @torch.no_grad()
@@ -53,6 +54,6 @@ def kl_per_dimension(model: nn.Module, x: torch.Tensor, batch_size: int = 500) -
     with eval_mode(model):
         for xb in x.split(batch_size):
             mu, logvar = model.encode(xb)
-            part = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).sum(0)  # D
+            part = kl_per_dim(mu, logvar).sum(0)  # D
             total = part if total is None else total + part
     return total / len(x)

@@ -17,17 +17,17 @@ import math
 import torch
 import torch.nn as nn
 
-from .validate import CourseInputError, check_images, check_tensor
+from ...input_checks import CourseInputError, check_images, check_tensor
 
 
 class PCA(nn.Module):
-    """``PCA(code_size).fit(train_x)``: a linear autoencoder in closed form (one SVD of the training images)."""
+    """``PCA(latent_dim).fit(train_x)``: a linear autoencoder in closed form (one SVD of the training images)."""
 
-    def __init__(self, code_size: int, image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+    def __init__(self, latent_dim: int, image_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
         super().__init__()
-        if not isinstance(code_size, int) or code_size < 1:
-            raise CourseInputError(f"code_size: expected a positive integer, got {code_size!r}.")
-        self.code_size, self.image_shape = code_size, tuple(image_shape)
+        if not isinstance(latent_dim, int) or latent_dim < 1:
+            raise CourseInputError(f"latent_dim: expected a positive integer, got {latent_dim!r}.")
+        self.latent_dim, self.image_shape = latent_dim, tuple(image_shape)
         d = math.prod(self.image_shape)
         self.register_buffer("mean", torch.zeros(d))
         self.register_buffer("all_components", torch.zeros(0, d))  # every principal direction, largest variance first
@@ -39,18 +39,18 @@ class PCA(nn.Module):
 
     @property
     def components(self) -> torch.Tensor:
-        """W, code_size x D: the first ``code_size`` principal directions (orthonormal rows)."""
+        """W, latent_dim x D: the first ``latent_dim`` principal directions (orthonormal rows)."""
         if not self.fitted:
             raise CourseInputError("this PCA is not fitted yet: call pca.fit(train_x) first.")
-        return self.all_components[: self.code_size]
+        return self.all_components[: self.latent_dim]
 
     @torch.no_grad()
     def fit(self, x: torch.Tensor) -> "PCA":
         """Fit the mean and the principal directions to images x (N x C x H x W in [0, 1]); returns self."""
         check_images(x, "x", shape=self.image_shape)
         flat = x.flatten(1).double()  # N x D
-        if self.code_size > min(flat.shape):
-            raise CourseInputError(f"code_size {self.code_size} is larger than min(N, D) = {min(flat.shape)} for these images.")
+        if self.latent_dim > min(flat.shape):
+            raise CourseInputError(f"latent_dim {self.latent_dim} is larger than min(N, D) = {min(flat.shape)} for these images.")
         mean = flat.mean(0)
         _, s, vh = torch.linalg.svd(flat - mean, full_matrices=False)  # vh: min(N, D) x D
         self.mean = mean.to(x.dtype)
@@ -58,28 +58,28 @@ class PCA(nn.Module):
         self.variances = (s.pow(2) / max(len(flat) - 1, 1)).to(x.dtype)
         return self
 
-    def with_code_size(self, code_size: int) -> "PCA":
-        """The same fitted PCA keeping ``code_size`` directions (no new SVD)."""
+    def with_latent_dim(self, latent_dim: int) -> "PCA":
+        """The same fitted PCA keeping ``latent_dim`` directions (no new SVD)."""
         if not self.fitted:
             raise CourseInputError("this PCA is not fitted yet: call pca.fit(train_x) first.")
-        if not 1 <= code_size <= self.all_components.shape[0]:
-            raise CourseInputError(f"code_size: expected 1 to {self.all_components.shape[0]}, got {code_size!r}.")
-        other = PCA(code_size, self.image_shape).to(self.mean.device)
+        if not 1 <= latent_dim <= self.all_components.shape[0]:
+            raise CourseInputError(f"latent_dim: expected 1 to {self.all_components.shape[0]}, got {latent_dim!r}.")
+        other = PCA(latent_dim, self.image_shape).to(self.mean.device)
         other.mean, other.all_components, other.variances = self.mean, self.all_components, self.variances
         return other
 
     def explained_variance_ratio(self) -> float:
-        """Share of the training images' total variance kept by the first ``code_size`` directions."""
-        return float(self.variances[: self.code_size].sum() / self.variances.sum())
+        """Share of the training images' total variance kept by the first ``latent_dim`` directions."""
+        return float(self.variances[: self.latent_dim].sum() / self.variances.sum())
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Images N x C x H x W -> codes N x code_size: z = W (x - m)."""
+        """Images N x C x H x W -> codes N x latent_dim: z = W (x - m)."""
         check_images(x, "x", shape=self.image_shape)
         return (x.flatten(1) - self.mean) @ self.components.T
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Codes N x code_size -> images N x C x H x W in [0, 1]: clip(W^T z + m, 0, 1)."""
-        check_tensor(z, "z", shape=(None, self.code_size), floating=True)
+        """Codes N x latent_dim -> images N x C x H x W in [0, 1]: clip(W^T z + m, 0, 1)."""
+        check_tensor(z, "z", shape=(None, self.latent_dim), floating=True)
         return (z @ self.components + self.mean).clamp(0.0, 1.0).view(-1, *self.image_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Eight common claims about generative models, each judged by a written rule on measured numbers.
 
-The input is the table that :func:`course_lib.compare.measure_all` returns: one row per model
+The input is the table that :func:`course_lib.analysis.comparison.measure.measure_all` returns: one row per model
 (``"AE"``, ``"VAE"``, ``"CVAE"``, ``"DCGAN"``, ``"WGAN-GP"``, plus ``"real data"`` for reference), each
 a mapping from a metric name to a number (``None`` where the metric does not apply)::
 

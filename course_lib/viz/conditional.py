@@ -6,7 +6,7 @@ from typing import Mapping
 import torch
 from matplotlib.figure import Figure
 
-from .conditional import ConditionalAccuracy
+from ..metrics.conditional import ConditionalAccuracy
 
 
 def plot_conditional_accuracy(

@@ -14,7 +14,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .models.mode import eval_mode
+from ..utils import eval_mode
 
 STAGE_TEXT = {
     "input": "input image",

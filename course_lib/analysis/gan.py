@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .validate import CourseInputError, check_tensor, describe
+from ..input_checks import CourseInputError, check_tensor, describe
 
 # Chapter 05 keeps 20 snapshots of 1,000 points along each toy run (the settings themselves are the ``toy_*``
 # entries of course_lib.train.settings): ``pretrained("ring8_gan", **TOY_SNAPSHOTS)``.
@@ -46,7 +46,7 @@ def generator_gradient_norm(
 ) -> float:
     """||d loss(D(G(z))) / d theta_G||_2 over all generator parameters, for one batch of ``n`` noise vectors."""
     params = [p for p in generator.parameters() if p.requires_grad]
-    fake = generator.sample(n)
+    fake = generator(generator.noise(n))
     grads = torch.autograd.grad(loss(discriminator(fake)), params, allow_unused=True)
     return float(torch.sqrt(sum((g.detach().float() ** 2).sum() for g in grads if g is not None)))
 
@@ -73,7 +73,7 @@ def toy_quality(
     """For each ``(step, samples)`` snapshot of a toy GAN on ``name`` ("ring8" or "grid25"): the step, the modes
     covered and high-quality fraction (:func:`course_lib.metrics.mode_coverage`, scaled to 2,500 samples) and the
     exact W1 between ``n_w1`` samples and ``n_w1`` points of ``reference`` (real data)."""
-    from .metrics.modes import N_SAMPLES, mode_coverage
+    from ..metrics.modes import N_SAMPLES, mode_coverage
 
     out: dict[str, list[float]] = {"step": [], "modes": [], "hq": [], "w1": []}
     ref = reference[:n_w1].detach().float().cpu()
