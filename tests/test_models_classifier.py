@@ -66,7 +66,7 @@ def test_predict_labels_batches_in_eval_mode_and_restores_the_mode():
 
 
 def test_eval_mode_restores_each_modules_own_mode_also_after_an_error():
-    from course_lib.models import eval_mode
+    from course_lib.utils import eval_mode
 
     net = torch.nn.Sequential(torch.nn.Dropout(0.5)).train()
     with eval_mode(net) as inside:
