@@ -15,6 +15,8 @@ from course_lib.exercises import CaseFailure, Exercise, UnknownExerciseError, al
 
 EXERCISES = all_exercises()
 WRONG = [pytest.param(ex, name, wrong, id=f"{ex.id}-{name}") for ex in EXERCISES for name, wrong in ex.wrong_answers]
+EQUIVALENT = [pytest.param(ex, name, answer, id=f"{ex.id}-{name}") for ex in EXERCISES for name, answer in ex.equivalent_answers]
+
 
 
 def stub_for(reference: object) -> object:
@@ -127,3 +129,29 @@ def test_one_id_cannot_be_registered_by_two_modules():
     case.__module__ = "somewhere.else"
     with pytest.raises(ValueError, match="registered twice"):
         register(Exercise("0.1", "again", lambda x: x, [case]))
+
+
+@pytest.mark.parametrize("exercise, name, answer", EQUIVALENT)
+def test_a_correct_answer_written_differently_passes_every_case(exercise: Exercise, name: str, answer, device):
+    report = run_cases(exercise, answer, device, hidden=True)
+    assert report.passed, f"the correct answer '{name}' fails: {report.summary()}"
+
+
+def test_a_one_sided_gradient_penalty_fails_5_3_on_a_critic_with_gradient_norm_one_half():
+    from course_lib.exercises import get
+    from course_lib.exercises.ch05 import _gp_one_sided
+
+    report = run_cases(get("5.3"), _gp_one_sided, "cpu", hidden=True)
+    failed = [r.name for r in report.results if not r.passed]
+    assert any("below 1" in name for name in failed) and any("about 10" in r.expected for r in report.results if not r.passed), failed
+
+
+def test_a_bce_that_clamps_x_hat_as_the_hint_suggests_passes_1_2():
+    from course_lib.exercises import get
+
+    def clamped(x_hat, x, kind="bce"):
+        if kind == "mse":
+            return ((x_hat - x) ** 2).flatten(1).sum(1).mean()
+        return torch.nn.functional.binary_cross_entropy(x_hat.clamp(1e-5, 1 - 1e-5), x, reduction="none").flatten(1).sum(1).mean()
+
+    assert run_cases(get("1.2"), clamped, "cpu", hidden=True).passed

@@ -197,6 +197,13 @@ def is_zero_for_a_1_lipschitz_linear_critic(f, device):
     expect_close(_gp(f, critic, torch.randn(8, 2).to(device), torch.randn(8, 2).to(device)), torch.tensor(0.0), "the penalty", atol=1e-5)
 
 
+def penalises_gradients_below_1_too(f, device):
+    """penalises a gradient norm below 1 as well (two-sided): ||w|| = 0.5 gives 10 * (0.5 - 1)^2 = 2.5"""
+    critic = _Linear(torch.tensor([0.3, 0.4], device=device))
+    real, fake = torch.randn(8, 2).to(device), torch.randn(8, 2).to(device)
+    expect_close(_gp(f, critic, real, fake), torch.tensor(2.5), "the penalty for ||w|| = 0.5", atol=1e-3, rtol=1e-4)
+
+
 def can_be_backpropagated_into_the_critic(f, device):
     """can be back-propagated into the critic's weights (torch.autograd.grad(..., create_graph=True))"""
     critic = _Linear(torch.tensor([3.0, 4.0], device=device))
@@ -219,12 +226,13 @@ def uses_the_weight_argument(f, device):
 def draws_alpha_uniform_per_sample(f, device):
     """takes alpha ~ U(0, 1), one per sample, on the segments between real and fake"""
     # f(x) = |x|^2 / 2, real samples at distance 3 from the origin, fakes at the origin: ||grad|| = 3 alpha.
-    # Per-sample alpha: the penalty is 10 E[(3 alpha - 1)^2] = 10 on average, and varies little between calls.
+    # Per-sample alpha: the penalty is 10 E[(3 alpha - 1)^2] = 10 on average, and varies little between calls
+    # (the mean of 20 calls has a standard deviation of about 0.1; a one-sided max(0, ||g|| - 1)^2 gives 80/9 = 8.9).
     direction = F.normalize(torch.randn(512, 4), dim=1)
     real, fake = (3 * direction).to(device), torch.zeros(512, 4, device=device)
     values = torch.stack([_gp(f, _HalfSquare(), real, fake).detach().cpu() for _ in range(20)])
     mean, spread = float(values.mean()), float(values.std())
-    if not 8.5 < mean < 11.5:
+    if not 9.4 < mean < 10.6:
         fail("a penalty of about 10 on average (alpha ~ U(0, 1) on the segment from fake to real)", f"{mean:.3g}",
              "x_hat = alpha * real + (1 - alpha) * fake with alpha = torch.rand(...); not at the real samples, not alpha ~ N(0, 1)")
     if spread > 2.0:
@@ -261,7 +269,24 @@ def _gp_squared_norm(critic, real, fake, weight=10.0):
     return weight * (g.flatten(1).pow(2).sum(1) - 1).pow(2).mean()
 
 
+def _gp_one_sided(critic, real, fake, weight=10.0):
+    alpha = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
+    x = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return weight * (g.flatten(1).norm(dim=1) - 1).clamp_min(0).pow(2).mean()
+
+
+def _gp_grad_outputs(critic, real, fake, weight=10.0):
+    alpha = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
+    x = alpha * real.detach() + (1 - alpha) * fake.detach()
+    x.requires_grad_(True)
+    scores = critic(x)
+    (g,) = torch.autograd.grad(scores, x, grad_outputs=torch.ones_like(scores), create_graph=True)
+    return weight * ((torch.linalg.vector_norm(g.reshape(len(g), -1), dim=1) - 1) ** 2).mean()
+
+
 def _gp_no_graph(critic, real, fake, weight=10.0):
+
     alpha = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
     x = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
     (g,) = torch.autograd.grad(critic(x).sum(), x)
@@ -273,14 +298,17 @@ register(Exercise(
     title="the gradient penalty",
     reference=gradient_penalty,
     visible_cases=[is_weight_times_norm_minus_1_squared_for_a_linear_critic, is_zero_for_a_1_lipschitz_linear_critic,
-                   can_be_backpropagated_into_the_critic],
+                   penalises_gradients_below_1_too, can_be_backpropagated_into_the_critic],
     hidden_cases=[uses_the_weight_argument, draws_alpha_uniform_per_sample, works_for_image_batches],
     wrong_answers=[
         ("penalises the squared norm", _gp_squared_norm),
         ("forgets create_graph=True", _gp_no_graph),
+        ("penalises only gradients above 1 (one-sided)", _gp_one_sided),
+
         ("takes the gradient at the real samples", _gp_at_real),
         ("one alpha for the whole batch", _gp_one_alpha),
     ],
+    equivalent_answers=[("takes the gradient with grad_outputs=ones and torch.linalg.vector_norm", _gp_grad_outputs)],
     hint="alpha = torch.rand(N, 1, ...) on real's device; x_hat = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True); "
          "grad = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)[0]; "
          "return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean().",

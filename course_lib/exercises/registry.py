@@ -87,6 +87,8 @@ class Exercise:
     hidden_cases: Sequence[Case] = ()
     wrong_answers: Sequence[tuple[str, Any]] = ()
     hint: str = ""
+    equivalent_answers: Sequence[tuple[str, Any]] = ()  # correct answers written differently: they must pass too
+
 
     @property
     def name(self) -> str:
