@@ -18,6 +18,9 @@ import torch
 import torch.nn as nn
 from tqdm.auto import tqdm
 
+from .config import get_device
+
+
 T = TypeVar("T")
 
 
@@ -25,11 +28,7 @@ T = TypeVar("T")
 
 def resolve_device(device: torch.device | str | None = None) -> torch.device:
     """``device`` as a ``torch.device``; ``None`` means the course's configured device (``COURSE_DEVICE``)."""
-    if isinstance(device, torch.device):
-        return device
-    from .config import get_device  # config is this layer's neighbour: it reads the environment
-
-    return get_device(device)
+    return device if isinstance(device, torch.device) else get_device(device)
 
 
 def module_device(model: nn.Module) -> torch.device:
@@ -68,13 +67,9 @@ def batched(
     if not tensors:
         raise ValueError("batched(fn, *tensors): give at least one tensor to slice")
     device = module_device(model) if model is not None else tensors[0].device
-    n = len(tensors[0])
+    starts = range(0, len(tensors[0]), batch_size) or [0]  # an empty input still gets one (empty) call
     with (eval_mode(model) if model is not None else nullcontext()), torch.no_grad():
-        parts = [fn(*(t[i:i + batch_size].to(device) for t in tensors)) for i in range(0, n, batch_size)]
-    if not parts:
-        with (eval_mode(model) if model is not None else nullcontext()), torch.no_grad():
-            return fn(*(t[:0].to(device) for t in tensors))
-    return torch.cat(parts)
+        return torch.cat([fn(*(t[i:i + batch_size].to(device) for t in tensors)) for i in starts])
 
 
 # ---------------------------------------------------------------- progress bars
