@@ -313,21 +313,18 @@ def lowers_the_loss_over_many_steps(f, device):
         fail("the loss to drop by at least 20% in 30 steps", f"{losses[0]:.1f} -> {losses[-1]:.1f}")
 
 
+def _twice_the_sum_mse(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A loss that no answer computes by itself: it shows that train_step used the loss_fn it was given."""
+    return 2.0 * _sum_mse(x_hat, x)
+
+
 def uses_the_loss_function_it_is_given(f, device):
     """uses loss_fn(model(x), x), whatever loss_fn is"""
     model = _tiny_autoencoder(device)
     x = _images(4, device, 4)
-    calls = []
-
-    def loss_fn(x_hat, target):
-        calls.append((x_hat.shape, target is x))
-        return 2.0 * _sum_mse(x_hat, target)
-
-    out = _scalar(f(model, torch.optim.SGD(model.parameters(), lr=0.0), x, loss_fn), "train_step(...)")
-    if not calls or calls[0] != ((4, 1, 28, 28), True):
-        fail("one call loss_fn(model(x), x)", f"{len(calls)} calls" + (f", the first with shapes {calls[0]}" if calls else ""))
+    out = _scalar(f(model, torch.optim.SGD(model.parameters(), lr=0.0), x, _twice_the_sum_mse), "train_step(...)")
     with torch.no_grad():
-        expect_close(out, 2.0 * _sum_mse(model(x), x), "the value returned by loss_fn", rtol=1e-4)
+        expect_close(out, _twice_the_sum_mse(model(x), x), "the value returned by loss_fn(model(x), x)", rtol=1e-4)
 
 
 def _no_zero_grad(model, optimizer, x, loss_fn):

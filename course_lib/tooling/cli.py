@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     grade = sub.add_parser("grade", help="grade learners' notebooks; prints a score table")
     grade.add_argument("notebooks", nargs="+", type=Path, help="learners' .ipynb files")
     grade.add_argument("--json", type=Path, default=None, help="write Gradescope's results.json here")
-    grade.add_argument("--timeout", type=float, default=120.0, help="time limit per cell, in seconds (default 120)")
+    grade.add_argument("--timeout", type=float, default=120.0, help="time limit per case of an exercise, in seconds (default 120)")
     grade.add_argument("--source-dir", type=Path, default=None, help="the instructor's solutions/ (default: the repository's)")
     args = parser.parse_args(argv)
     if args.command == "doctor":

@@ -1,21 +1,25 @@
 """``course grade NOTEBOOK... [--json results.json] [--timeout SECONDS]``: score learners' notebooks.
 
-For each learner notebook the grader builds a *graded notebook*: the instructor's source
-(``solutions/NN_*.ipynb``, the chapter read from the notebook's metadata, never from its file name) with
-only the learner's exercise cells taken over; edits anywhere else count for nothing. After each exercise
-cell, an injected cell captures the learner's object; at the end, one injected cell per exercise runs the
-visible and hidden cases on it (through the grader's own import, so a learner's ``check`` changes nothing)
-and hands back a JSON result. The notebook runs in a fresh kernel (``COURSE_PROFILE=quick``), continuing
-past errors, with a time limit per cell; a cell that runs too long is interrupted and the rest still runs.
-The learner's file is only read.
+The learner's code is untrusted, and it never runs beside the judge. For each exercise of a learner's
+notebook (the chapter read from its metadata, never from its file name), the grader starts a worker in a
+sandbox (``sandbox.py``: its own process, user, scratch directory, no network, the instructor's folders
+hidden, limits) and sends it a program: the import lines of the instructor's notebook above the
+exercise, the earlier exercises the cell uses, and the learner's exercise cell; edits anywhere else count
+for nothing, and the rest of the notebook is not run. The visible and hidden cases then run here, in the
+grader's process, on a proxy of the learner's answer (``remote.py``): every call into the learner's code
+crosses to the worker as data and comes back as data, so nothing the learner's code prints, displays,
+patches or returns can declare a case passed. The course's reference and its twins in the library are
+out of the worker's reach. A case that runs past the time limit is stopped by killing the worker; a
+worker that dies is started again for the next case. The learner's file is only read.
 """
 from __future__ import annotations
 
-import copy
+import ast
+import functools
+import importlib
+import inspect
 import json
-import math
-import os
-import subprocess
+import pkgutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,44 +28,10 @@ from typing import Any, Sequence, TextIO
 
 import nbformat
 
-from .authoring import NotebookReadError, chapter_of, check_call, exercise_of, read_notebook, strip_solution
+from .authoring import NotebookReadError, chapter_of, check_call, exercise_of, read_notebook
 
-MIME = "application/vnd.course.grade+json"
-KERNEL_ENV = {"COURSE_PROFILE": "quick", "COURSE_PROGRESS": "0", "MPLBACKEND": "Agg"}
 DEFAULT_TIMEOUT = 120.0
-
-
-# ---------------------------------------------------------------- inside the kernel (called by injected cells)
-
-_captured: dict[str, Any] = {}
-_MISSING = object()
-
-
-def _capture(exercise_id: str, name: str, namespace: dict[str, Any]) -> None:
-    """Keep the learner's object before the check cell can replace it; bind the reference if it is missing."""
-    from ..exercises import get
-
-    _captured[exercise_id] = namespace.get(name, _MISSING)
-    if name not in namespace:
-        namespace[name] = get(exercise_id).reference  # so later cells still run
-
-
-def _report(exercise_id: str) -> None:
-    """Run the visible and hidden cases on the captured object; display the result as JSON."""
-    from IPython.display import display
-
-    from ..exercises import get, run_cases
-
-    exercise = get(exercise_id)
-    answer = _captured.get(exercise_id, _MISSING)
-    if answer is _MISSING:
-        result = {"n_passed": 0, "total": 1, "summary": f"your exercise cell does not define {exercise.name}"}
-    elif answer is exercise.reference:
-        result = {"n_passed": 0, "total": 1, "summary": "the answer is the course's reference implementation, which earns no points"}
-    else:
-        report = run_cases(exercise, answer, hidden=True)
-        result = {"n_passed": report.n_passed, "total": report.total, "summary": report.summary()}
-    display({MIME: result, "text/plain": f"exercise {exercise_id}: {result['summary']}"}, raw=True)
+FLAG = "flagged for the instructor: matches the course's reference implementation"
 
 
 # ---------------------------------------------------------------- results
@@ -75,6 +45,7 @@ class ExerciseScore:
     points: float
     score: float
     feedback: str
+    flags: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -90,6 +61,11 @@ class NotebookGrade:
     exercises: list[ExerciseScore] = field(default_factory=list)
     execution_time: float = 0.0
     error: str | None = None  # why the notebook could not be graded (or only partly)
+    sandbox: str = ""  # what the sandbox applied on this machine
+
+    @property
+    def flags(self) -> list[str]:
+        return [f"{e.id}: {flag}" for e in self.exercises for flag in e.flags]
 
     @property
     def score(self) -> float:
@@ -106,7 +82,7 @@ class NotebookGrade:
             "execution_time": round(self.execution_time, 1),
             "tests": [
                 {"name": f"Exercise {e.id}: {e.name}", "number": e.id, "score": e.score, "max_score": e.points,
-                 "status": e.status, "output": e.feedback}
+                 "status": e.status, "output": e.feedback + "".join(f"\n{flag}" for flag in e.flags)}
                 for e in self.exercises
             ],
         }
@@ -127,30 +103,34 @@ class NotebookGrade:
             lines.append(f"  {'exercise':<{width}}  {'points':>6}  {'score':>6}  feedback")
             for e in self.exercises:
                 lines.append(f"  {e.id + ' ' + e.name:<{width}}  {e.points:>6g}  {e.score:>6.2f}  {e.feedback}")
+                lines.extend(f"  {'':<{width}}  {'':>6}  {'':>6}  ! {flag}" for flag in e.flags)
             lines.append(f"  {'total':<{width}}  {self.max_score:>6g}  {self.score:>6.2f}")
         return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- building the graded notebook
+# ---------------------------------------------------------------- what each exercise's worker runs
 
 @dataclass
-class _Planned:
+class Planned:
+    """One exercise of the instructor's notebook and what the learner handed in for it."""
+
     id: str
     name: str
     points: float
-    exercise_cell: int
-    report_cell: int = -1
-    found: int = 0  # how many learner cells carry this id
+    cell: int  # the exercise cell's index in the instructor's notebook
+    sources: list[str] = field(default_factory=list)  # the learner's cells carrying this id, in order
+
+    @property
+    def found(self) -> int:
+        return len(self.sources)
+
+    @property
+    def source(self) -> str:
+        return self.sources[-1] if self.sources else ""
 
 
-def _injected(source: str) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["course"] = {"grader": True}
-    return cell
-
-
-def graded_notebook(source: nbformat.NotebookNode, learner: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[_Planned]]:
-    """The instructor's notebook with the learner's exercise cells, capture cells and report cells."""
+def plan_exercises(source: nbformat.NotebookNode, learner: nbformat.NotebookNode) -> list[Planned]:
+    """The instructor's exercises, in order, with the learner's exercise cells (only those are taken)."""
     from ..exercises import get
 
     taken: dict[str, list[str]] = {}
@@ -158,163 +138,226 @@ def graded_notebook(source: nbformat.NotebookNode, learner: nbformat.NotebookNod
         meta = exercise_of(cell)
         if meta is not None and cell.cell_type == "code":
             taken.setdefault(str(meta["exercise"]), []).append(cell.source)
-    nb = copy.deepcopy(source)
-    cells: list[nbformat.NotebookNode] = []
-    plan: list[_Planned] = []
+    plan = []
     for index, cell in enumerate(source.cells):
-        cell = copy.deepcopy(cell)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
         meta = exercise_of(cell)
-        cells.append(cell)
         if meta is None or cell.cell_type != "code":
             continue
         exercise_id = str(meta["exercise"])
         following = source.cells[index + 1].source if index + 1 < len(source.cells) else ""
         name = check_call(following, exercise_id) or get(exercise_id).name
-        learner_sources = taken.get(exercise_id, [])
-        cell.source = learner_sources[-1] if learner_sources else strip_solution(cell.source)[0]
-        plan.append(_Planned(exercise_id, name, float(meta.get("points", 1)), len(cells) - 1, found=len(learner_sources)))
-        cells.append(_injected(f"from course_lib.tooling.grading import _capture as _course_grader_capture\n"
-                               f"_course_grader_capture({exercise_id!r}, {name!r}, globals())"))
-    for planned in plan:
-        cells.append(_injected(f"from course_lib.tooling.grading import _report as _course_grader_report\n"
-                               f"_course_grader_report({planned.id!r})"))
-        planned.report_cell = len(cells) - 1
-    nb.cells = cells
-    return nb, plan
+        plan.append(Planned(exercise_id, name, float(meta.get("points", 1)), index, taken.get(exercise_id, [])))
+    return plan
 
 
-# ---------------------------------------------------------------- executing it
-
-@dataclass
-class Execution:
-    """The executed notebook, the cells stopped by the time limit and those skipped after a stuck kernel."""
-
-    nb: nbformat.NotebookNode
-    timed_out: set[int]
-    skipped: dict[int, str]  # cell index -> why it was left out of the final run
-    seconds: float
+def _parse(source: str) -> ast.Module | None:
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
 
 
-class _Stuck(Exception):
-    def __init__(self, index: int, reason: str) -> None:
-        self.index, self.reason = index, reason
-
-
-def _error_output(name: str, message: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
-
-
-TIMEOUT_ENAME = "CourseTimeLimit"
-
-
-def _run_once(nb: nbformat.NotebookNode, timeout: int, cwd: str, skip: dict[int, str], after: dict[int, int]) -> set[int]:
-    """Execute every cell but ``skip``; a cell past ``timeout`` is interrupted and the next cells run.
-
-    Cell ``k`` is not run when cell ``after[k]`` ran past the limit (a report whose visible check already did).
-
-    Returns the cells stopped by the time limit. Raises _Stuck when the kernel dies, or when it does not
-    answer a probe after an interrupt (the cell ignored it, e.g. a loop that catches KeyboardInterrupt).
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    timed_out: set[int] = set()
-    probe = nbformat.v4.new_code_cell("pass")
-
-    def on_cell_executed(cell: nbformat.NotebookNode, cell_index: int, execute_reply: dict[str, Any]) -> None:
-        if execute_reply.get("content", {}).get("ename") == TIMEOUT_ENAME:
-            timed_out.add(-1 if cell is probe else cell_index)
-
-    client = NotebookClient(
-        nb, timeout=timeout, allow_errors=True, kernel_name="python3", resources={"metadata": {"path": cwd}},
-        interrupt_on_timeout=True, on_cell_executed=on_cell_executed,
-        error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"stopped after {timeout} s", "traceback": []},
-    )
-    # the kernel's own stderr carries only start-up chatter; the notebook's output comes through Jupyter's channels
-    with client.setup_kernel(env={**os.environ, **KERNEL_ENV}, stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            if index in skip:
-                cell.outputs = [_error_output("Skipped", f"this cell was not run: {skip[index]}")]
-                continue
-            if after.get(index) in timed_out:
-                timed_out.add(index)
-                cell.outputs = [_error_output(TIMEOUT_ENAME, f"skipped: cell {after[index]} already ran past the time limit")]
-                continue
-            try:
-                client.execute_cell(cell, index)
-                if index not in timed_out:
+def setup_imports(source: nbformat.NotebookNode, before: int) -> list[str]:
+    """The import lines of the instructor's code cells above cell ``before`` (not the checks, not the grader)."""
+    lines = []
+    for cell in source.cells[:before]:
+        tree = _parse(cell.source) if cell.cell_type == "code" and exercise_of(cell) is None else None
+        for node in tree.body if tree else []:
+            if isinstance(node, ast.Import):
+                names = [a for a in node.names if not a.name.startswith(("course_lib.exercises", "course_lib.tooling"))]
+                node.names = names
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                if (node.module or "").startswith(("course_lib.exercises", "course_lib.tooling")):
                     continue
-                cell.outputs.append(_error_output(TIMEOUT_ENAME, f"stopped after the {timeout} s time limit"))
-                client.timeout = max(5, min(timeout, 30))
-                client.execute_cell(probe, index)  # answered only once the interrupt took effect
-            except DeadKernelError:
-                raise _Stuck(index, "it stopped the kernel") from None
-            finally:
-                client.timeout = timeout
-                nb.cells[index] = cell  # execute_cell stored the probe in its place
-            if -1 in timed_out:
-                raise _Stuck(index, "it ran past the time limit and ignored the interrupt")
-    return timed_out
+                node.names = [a for a in node.names if not (node.module == "course_lib" and a.name in ("check", "exercises", "tooling"))]
+                names = node.names
+            else:
+                continue
+            if names:
+                lines.append(ast.unparse(node))
+    return lines
 
 
-def execute(nb: nbformat.NotebookNode, timeout: float, cwd: str | Path, after: dict[int, int] | None = None) -> Execution:
-    """Run ``nb`` top to bottom in a fresh kernel, continuing past errors, with a per-cell time limit.
+def _free_names(source: str) -> set[str]:
+    tree = _parse(source)
+    if tree is None:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
-    A cell past the limit is interrupted and the next cells run. If the interrupt does not stop it (or
-    the kernel dies), the notebook is run again from the start without that cell. ``after[k] = j``:
-    do not run cell k when cell j ran past the limit.
+
+def exercise_program(source: nbformat.NotebookNode, plan: list[Planned], index: int, passed: dict[str, bool]) -> list[tuple[str, str]]:
+    """What the worker of exercise ``plan[index]`` runs: (label, source) pieces, each run on its own.
+
+    An earlier exercise the cell uses (2.3 calls 2.2's ``kl_divergence``) is the learner's own answer when
+    it passed its visible checks, else the course library's version where there is one, as the notebook's
+    fallback would have it.
     """
-    start, skip = time.perf_counter(), {}
-    while True:
-        run = copy.deepcopy(nb)
+    planned = plan[index]
+    program = [("setup", line) for line in setup_imports(source, planned.cell)]
+    used = _free_names(planned.source)
+    for earlier in plan[:index]:
+        if earlier.name not in used or not earlier.found:
+            continue
+        twins = library_twins(earlier.name)
+        if passed.get(earlier.id) or not twins:
+            program.append((f"exercise {earlier.id}", earlier.source))
+        else:
+            module = twins[0][1]
+            program.append(("setup", f"from {module} import {earlier.name}"))
+    program.append((f"exercise {planned.id}", planned.source))
+    return program
+
+
+@functools.lru_cache(maxsize=None)
+def _library_index() -> dict[str, list[tuple[str, str]]]:
+    """Top-level functions and classes of course_lib (not its exercises or tooling): name -> [(file, module)]."""
+    import course_lib
+
+    root = Path(course_lib.__file__).resolve().parent
+    index: dict[str, list[tuple[str, str]]] = {}
+    for info in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
+        if info.name.startswith(("course_lib.exercises", "course_lib.tooling")):
+            continue
         try:
-            timed_out = _run_once(run, max(1, math.ceil(timeout)), str(cwd), skip, after or {})
-            return Execution(run, timed_out, skip, time.perf_counter() - start)
-        except _Stuck as stuck:
-            skip[stuck.index] = stuck.reason
+            module = importlib.import_module(info.name)
+        except Exception:
+            continue
+        for name, value in vars(module).items():
+            if (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == info.name:
+                index.setdefault(name, []).append((str(Path(module.__file__).resolve().relative_to(root)), info.name))
+    return index
 
 
-# ---------------------------------------------------------------- grading
+def library_twins(name: str) -> list[tuple[str, str]]:
+    """Where course_lib defines its own ``name`` (the exercise's answer under the library's roof)."""
+    return _library_index().get(name, [])
 
-def _error_text(cell: nbformat.NotebookNode) -> str | None:
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return f"{output.ename}: {output.evalue}".strip(": ")
+
+def _definition(tree: ast.Module, name: str) -> ast.AST | None:
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return node
     return None
 
 
-def _score(planned: _Planned, run: Execution, timeout: float) -> ExerciseScore:
-    """Read the report cell's result and turn it into points and feedback."""
-    exercise_cell, report_cell = run.nb.cells[planned.exercise_cell], run.nb.cells[planned.report_cell]
-    result = next((o.data[MIME] for o in report_cell.outputs if o.output_type == "display_data" and MIME in o.get("data", {})), None)
+def _shape(node: ast.AST) -> str:
+    """The code of a definition without its docstrings, comments, annotations or layout."""
+    node = ast.parse(ast.unparse(node)).body[0]
+    for item in ast.walk(node):
+        body = getattr(item, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            item.body = body[1:] or [ast.Pass()]
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            item.returns = None
+            for arg in item.args.args + item.args.kwonlyargs + item.args.posonlyargs:
+                arg.annotation = None
+        if isinstance(item, ast.AnnAssign):
+            item.annotation = ast.Constant(None)
+    return ast.dump(node, annotate_fields=False)
+
+
+def matches_reference(cell_source: str, exercise: Any) -> bool:
+    """True when the cell defines the answer with the very code of the course's reference (or its twin)."""
+    tree = _parse(cell_source)
+    mine = _definition(tree, exercise.name) if tree else None
+    if mine is None:
+        return False
+    candidates = [exercise.reference]
+    for _, module in library_twins(exercise.name):
+        candidates.append(getattr(importlib.import_module(module), exercise.name, None))
+    for candidate in candidates:
+        try:
+            theirs = _definition(ast.parse(inspect.cleandoc("\n" + inspect.getsource(candidate))), exercise.name)
+        except (OSError, TypeError, SyntaxError):
+            continue
+        if theirs is not None and _shape(theirs) == _shape(mine):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- judging one exercise
+
+def _case_result(case: Any, candidate: Any, device: Any) -> Any:
+    from ..exercises.registry import CaseResult, _case_name, run_case
+    from .remote import LearnerError
+    from .sandbox import CaseTimeout, WorkerDied
+
+    result = run_case(case, candidate, device)
+    kind = result.error.split(":", 1)[0]
+    if kind == CaseTimeout.__name__:
+        return CaseResult(_case_name(case), False, note=result.error.split(": ", 1)[-1]), True
+    if kind == WorkerDied.__name__:
+        return CaseResult(_case_name(case), False, note=result.error.split(": ", 1)[-1]), False
+    del LearnerError
+    return result, False
+
+
+def judge_exercise(planned: Planned, program: list[tuple[str, str]], sandbox: Any, timeout: float,
+                   device: Any = None) -> tuple[ExerciseScore, bool]:
+    """Score one exercise: its cases run here on a proxy of the answer; returns the score and whether the
+    visible cases all passed (which decides what a later exercise that uses this one gets)."""
+    from ..exercises import get
+    from ..exercises.registry import CaseResult, Report, default_device
+    from .remote import MISSING, Channel
+    from .sandbox import CaseTimeout, WorkerDied
+
+    exercise = get(planned.id)
+    device = default_device(device)
+    message = (f"exercise {planned.id} is being graded: the course's own {planned.name} is not available here; "
+               f"the answer must be your code")
+    blocked: dict[str, list[str]] = {}
+    for path, _ in library_twins(planned.name):
+        blocked.setdefault(path, []).append(planned.name)
     notes = []
-    if planned.found == 0:
-        notes.append(f"no cell with exercise {planned.id} in the notebook (was the cell deleted, or its metadata lost?)")
-    elif planned.found > 1:
+    if planned.found > 1:
         notes.append(f"{planned.found} cells carry exercise {planned.id}; the last one was graded")
-    if planned.exercise_cell in run.skipped:
-        notes.append(f"your cell was left out because {run.skipped[planned.exercise_cell]}")
-    elif planned.exercise_cell in run.timed_out:
-        notes.append(f"your cell ran past the {timeout:g} s time limit and was stopped")
-    elif planned.found and _error_text(exercise_cell):
-        notes.append(f"your cell raised {_error_text(exercise_cell)}")
-    if result is None:
-        check_cells = {planned.report_cell, planned.exercise_cell + 2}
-        if check_cells & run.timed_out:
-            summary = f"checking your answer ran past the {timeout:g} s time limit (an endless loop?)"
-        elif check_cells & set(run.skipped):
-            summary = f"checking your answer was left out because {run.skipped[min(check_cells & set(run.skipped))]}"
-        else:
-            summary = f"no result from the checks ({_error_text(report_cell) or 'the kernel stopped'})"
-        fraction = 0.0
+    flags = [FLAG] if matches_reference(planned.source, exercise) else []
+    channel = Channel(sandbox, program, planned.name, timeout, blocked, message)
+
+    def done(summary: str, fraction: float, visible_passed: bool = False) -> tuple[ExerciseScore, bool]:
+        channel.close()
+        feedback = "; ".join([summary, *notes])
+        return ExerciseScore(planned.id, planned.name, planned.points, round(planned.points * fraction, 2), feedback, flags), visible_passed
+
+    try:
+        candidate = channel.answer()
+    except CaseTimeout:
+        return done(f"your cell ran past the {timeout:g} s time limit and was stopped", 0.0)
+    except (WorkerDied, Exception) as err:
+        return done(f"your cell could not be run: {err}", 0.0)
+    for problem in channel.loaded.get("problems", []):
+        if problem["label"] == f"exercise {planned.id}":
+            notes.append(f"your cell raised {problem['error']}")
+    if candidate is MISSING:
+        return done(f"your exercise cell does not define {planned.name}", 0.0)
+    report = Report(exercise.id, exercise.title, exercise.hint)
+    if not callable(candidate):
+        got = "None" if candidate is None else f"a {type(candidate).__name__}"
+        report.results.append(CaseResult(f"{exercise.name} is a function or class", False, f"a function or class named {exercise.name}", got))
     else:
-        summary, fraction = result["summary"], result["n_passed"] / max(result["total"], 1)
-    feedback = "; ".join([summary, *notes]) if planned.found else notes[0]
-    return ExerciseScore(planned.id, planned.name, planned.points, round(planned.points * fraction, 2), feedback)
+        stopped = ""
+        for case in exercise.cases(hidden=True):
+            if stopped:
+                from ..exercises.registry import _case_name
+
+                report.results.append(CaseResult(_case_name(case), False, note=stopped))
+                continue
+            try:
+                channel.start_case()
+            except Exception as err:
+                stopped = f"not run: {err}"
+                report.results.append(CaseResult("starting your code", False, note=stopped))
+                continue
+            result, timed_out = _case_result(case, candidate, device)
+            report.results.append(result)
+            if timed_out:
+                stopped = "not run: an earlier check ran past the time limit"
+                notes.append(f"a check ran past the {timeout:g} s time limit and was stopped")
+    visible = len(exercise.visible_cases)
+    visible_passed = all(r.passed for r in report.results[:visible]) and len(report.results) >= visible
+    return done(report.summary(), report.n_passed / max(report.total, 1), visible_passed)
 
 
 def default_source_dir() -> Path:
@@ -322,8 +365,11 @@ def default_source_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "solutions"
 
 
-def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> NotebookGrade:
+def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT,
+                   sandbox: Any = None) -> NotebookGrade:
     """Grade one learner notebook; problems with the file come back in ``NotebookGrade.error``, never raised."""
+    from .sandbox import Sandbox
+
     path, source_dir = Path(path), Path(source_dir) if source_dir else default_source_dir()
     grade = NotebookGrade(str(path))
     try:
@@ -340,23 +386,30 @@ def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeo
         grade.error = f"cannot grade: {len(sources)} instructor notebooks for chapter {grade.chapter} in {source_dir} (expected one)"
         return grade
     source = read_notebook(sources[0])
-    nb, plan = graded_notebook(source, learner)
+    plan = plan_exercises(source, learner)
     if not any(p.found for p in plan):
         grade.error = ("no exercise cells found (cells whose metadata has course.exercise): was the notebook "
                        "re-created, or its cell metadata stripped? Nothing was run.")
         grade.exercises = [ExerciseScore(p.id, p.name, p.points, 0.0, "exercise cell not found") for p in plan]
         return grade
-    # a report is not run when the exercise's visible check (the cell after its capture) ran past the limit
+    own = sandbox is None
+    if own:
+        sandbox = Sandbox(hidden=[source_dir, path.resolve().parent])
+    grade.sandbox = sandbox.describe()
+    start, passed = time.perf_counter(), {}
     try:
-        run = execute(nb, timeout, sources[0].parent, after={p.report_cell: p.exercise_cell + 2 for p in plan})
-    except Exception as err:  # the kernel could not start, or nbclient failed: report it, never crash
-        grade.error = f"the notebook could not be run: {type(err).__name__}: {err}"
-        grade.exercises = [ExerciseScore(p.id, p.name, p.points, 0.0, "not graded (the notebook could not be run)") for p in plan]
-        return grade
-    grade.execution_time = run.seconds
-    grade.exercises = [_score(p, run, timeout) for p in plan]
+        for index, planned in enumerate(plan):
+            if not planned.found:
+                grade.exercises.append(ExerciseScore(planned.id, planned.name, planned.points, 0.0,
+                                                     f"no cell with exercise {planned.id} in the notebook (was the cell deleted, or its metadata lost?)"))
+                continue
+            score, passed[planned.id] = judge_exercise(planned, exercise_program(source, plan, index, passed), sandbox, timeout)
+            grade.exercises.append(score)
+    finally:
+        if own:
+            sandbox.cleanup()
+    grade.execution_time = time.perf_counter() - start
     return grade
-
 
 def _json_paths(json_path: Path, grades: Sequence[NotebookGrade]) -> list[Path]:
     """One notebook: ``json_path``. Several: ``<stem>-<notebook>.json`` next to it, one per learner."""
@@ -382,12 +435,20 @@ def grade(
     out: TextIO | None = None,
 ) -> list[NotebookGrade]:
     """Grade ``notebooks``, print a score table for each (and one row per learner), write results.json."""
+    from .sandbox import Sandbox
+
     out = out or sys.stdout
     grades = []
-    for notebook in notebooks:
-        print(f"grading {notebook} ...", file=out, flush=True)
-        grades.append(grade_notebook(notebook, source_dir, timeout))
-        print(grades[-1].table() + "\n", file=out, flush=True)
+    source_dir = Path(source_dir) if source_dir else default_source_dir()
+    sandbox = Sandbox(hidden=[source_dir, *{Path(n).resolve().parent for n in notebooks}])
+    print(f"sandbox: {sandbox.describe()}", file=out, flush=True)
+    try:
+        for notebook in notebooks:
+            print(f"grading {notebook} ...", file=out, flush=True)
+            grades.append(grade_notebook(notebook, source_dir, timeout, sandbox))
+            print(grades[-1].table() + "\n", file=out, flush=True)
+    finally:
+        sandbox.cleanup()
     if len(grades) > 1:
         width = max(len(g.notebook) for g in grades)
         print(f"{'learner':<{width}}  chapter   score     max  note", file=out)

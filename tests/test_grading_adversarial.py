@@ -1,0 +1,231 @@
+"""Submissions that try to get marks without the work, graded by ``course grade`` on notebook 00.
+
+Each attack targets one exercise and answers the other honestly (written differently from the
+reference, so nothing is flagged). The rule: the attacked exercise scores 0, the honest one keeps its
+points, and the instructor's files are byte-for-byte the same afterwards. All submissions are graded in
+one run (one sandbox), once per module. ``python tests/test_grading_adversarial.py`` prints the table.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.tooling.grading import grade
+from course_lib.tooling.sandbox import isolation
+
+ROOT = Path(__file__).resolve().parents[1]
+if isolation() == "none":  # without namespaces an attack could really write into this checkout
+    pytest.skip("this machine has no namespaces (unshare): the attacks would run unconfined", allow_module_level=True)
+STUDENT = ROOT / "notebooks" / "00_start_here.ipynb"
+TIMEOUT = 20
+HONEST = {"0.1": "def normalize_images(x):\n    return x.to(torch.float32) / 255.0",
+          "0.2": "def flatten_images(x):\n    return x.reshape(len(x), -1)"}
+NAME = {"0.1": "normalize_images", "0.2": "flatten_images"}
+STUB = {"0.1": "def normalize_images(x):\n    raise NotImplementedError()",
+        "0.2": "def flatten_images(x):\n    raise NotImplementedError()"}
+WRONG = {"0.1": "def normalize_images(x):\n    return x", "0.2": "def flatten_images(x):\n    return x"}
+SOLUTION = ROOT / "solutions" / "00_start_here.ipynb"
+PWNED = Path("/tmp/course-grader-pwned")
+PORT_FILE = "/tmp/course-grader-port"
+
+# name: (what it tries, exercise attacked, the cell)
+ATTACKS: dict[str, tuple[str, str, str]] = {
+    "patched_checks": ("replaces run_cases and check in the registry, and torch.allclose, then answers wrongly", "0.1",
+                       "import torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
+                       "try:\n    import course_lib.exercises as e\n    e.run_cases = lambda *a, **k: None\n    e.check = lambda i, a: a\n"
+                       "except ImportError:\n    pass\n" + STUB["0.1"]),
+    "patched_expect_helpers": ("turns the chapter's expect_* helpers and fail() into no-ops, then answers wrongly", "0.1",
+                               "try:\n    import course_lib.exercises.ch00 as judge\n"
+                               "    for n in [n for n in vars(judge) if n.startswith('expect_')]:\n"
+                               "        setattr(judge, n, lambda value, *a, **k: value)\n    judge.fail = lambda *a, **k: None\n"
+                               "except ImportError:\n    pass\n" + STUB["0.1"]),
+    "fake_grade_display": ("displays a fake grade result (and prints 'passed 7 of 7 checks'), then raises", "0.1",
+                           "from IPython.display import display\n"
+                           "display({'application/vnd.course.grade+json': {'n_passed': 7, 'total': 7, 'summary': 'passed'}}, raw=True)\n"
+                           "print('Exercise 0.1: passed 7 of 7 checks')\n" + STUB["0.1"]),
+    "wrapper_of_the_reference": ("a one-line wrapper that calls the course's reference", "0.1",
+                                 "def normalize_images(x):\n    from course_lib.exercises.ch00 import normalize_images as ref\n"
+                                 "    return ref(x)"),
+    "reference_under_another_name": ("the reference through the registry, under another name", "0.1",
+                                     "from course_lib.exercises import get as lookup\nnormalize_images = lookup('0.1').reference"),
+    "exec_of_the_solution": ("reads the instructor's solutions/00 and execs its answer", "0.1",
+                             "import json\nnb = json.load(open(" + repr(str(SOLUTION)) + "))\n"
+                             "exec(next(''.join(c['source']) for c in nb['cells'] if c.get('metadata', {}).get('course', {}).get('exercise') == '0.1'))"),
+    "reads_the_reference_source": ("reads course_lib/exercises/ch00.py from the grader's library and execs it", "0.1",
+                                   "import glob\nsrc = open(" + repr(str(ROOT / "course_lib" / "exercises" / "ch00.py")) + ").read()\n"
+                                   "ns = {}\nexec(src.replace('from .', 'from course_lib.exercises.'), ns)\nnormalize_images = ns['normalize_images']"),
+    "writes_instructor_files": ("appends a byte to every file of solutions/, course_lib/exercises/ and instructor/, and to the submission", "0.1",
+                                "import os\nfor top in " + repr([str(ROOT / d) for d in ("solutions", "course_lib/exercises", "instructor", "tests")]) + ":\n"
+                                "    for d, _, files in os.walk(top):\n        for f in files:\n"
+                                "            try:\n                open(os.path.join(d, f), 'ab').write(b' ')\n"
+                                "            except OSError:\n                pass\n" + STUB["0.1"]),
+    "exits_the_process": ("exits the process running it (os._exit) when called", "0.1",
+                          "def normalize_images(x):\n    import os\n    os._exit(0)"),
+    "swallows_interrupts": ("an endless loop that ignores SIGINT, SIGTERM and KeyboardInterrupt", "0.1",
+                            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                            "def normalize_images(x):\n    while True:\n        try:\n            pass\n        except KeyboardInterrupt:\n            pass"),
+    "output_flood": ("prints 200 MB, then leaves the stub", "0.1",
+                     "import sys\nline = 'x' * 999 + '\\n'\nfor _ in range(200_000):\n    sys.stdout.write(line)\n" + STUB["0.1"]),
+    "memory_hog": ("allocates 40 GiB", "0.1", "hog = bytearray(40 * 2**30)\n" + HONEST["0.1"]),
+    "fork_bomb": ("forks processes until it cannot, each sleeping", "0.1",
+                  "import os, time\nfor _ in range(2000):\n    try:\n        if os.fork() == 0:\n            time.sleep(120)\n            os._exit(0)\n"
+                  "    except OSError:\n        break\n" + STUB["0.1"]),
+    "unpickling_attack": ("makes the worker send a pickle that runs a command when loaded", "0.1",
+                          "import os, pickle\nclass Evil:\n    def __reduce__(self):\n        return (os.system, ('touch " + str(PWNED) + "',))\n"
+                          "import sys\nfor name in ('__main__', 'course_lib.tooling.worker', 'course_lib.tooling.wire'):\n"
+                          "    if name in sys.modules:\n        sys.modules[name].dump_data = lambda obj: pickle.dumps(Evil())\n" + HONEST["0.1"]),
+    "forged_answer_frames": ("writes its own 'passed' replies on the worker's pipes", "0.1",
+                             "import os, sys, torch, io\nfrom course_lib.tooling.wire import write_frame, dump_data\n"
+                             "for fd in range(3, 20):\n    try:\n        write_frame(fd, dump_data({'ok': True, 'defined': True, 'problems': [], 'answer': 1}))\n"
+                             "    except OSError:\n        pass\n" + WRONG["0.1"]),
+    "network": ("connects to a server of the grader's machine", "0.1",
+                "import socket\ntry:\n    port = int(open(" + repr(PORT_FILE) + ").read())\n"
+                "    socket.create_connection(('127.0.0.1', port), timeout=2).sendall(b'hello')\nexcept OSError:\n    pass\n" + STUB["0.1"]),
+    "returns_a_lying_object": ("returns an object whose ==, bool and every method say yes", "0.1",
+                               "class Yes:\n    def __eq__(self, other): return True\n    def __bool__(self): return True\n"
+                               "    def __getattr__(self, name): return lambda *a, **k: self\n"
+                               "def normalize_images(x):\n    return Yes()"),
+}
+
+
+def _submission(folder: Path, name: str, cells: dict[str, str]) -> Path:
+    nb = nbformat.read(STUDENT, as_version=4)
+    for cell in nb.cells:
+        exercise = cell.metadata.get("course", {}).get("exercise")
+        if exercise in cells:
+            cell.source = cells[exercise]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _instructor_files() -> dict[str, str]:
+    tops = [ROOT / d for d in ("solutions", "course_lib", "instructor", "tests", "notebooks")]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for top in tops if top.exists() for p in sorted(top.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _nobody_processes() -> int:
+    out = subprocess.run(["ps", "-u", "65534", "-o", "pid="], capture_output=True, text=True).stdout
+    return len(out.split())
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("attacks")
+    PWNED.unlink(missing_ok=True)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.5)
+    Path(PORT_FILE).write_text(str(server.getsockname()[1]))
+    os.chmod(PORT_FILE, 0o644)
+    connections: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                connections.append(conn.recv(100))
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    paths = {}
+    for name, (_, target, cell) in ATTACKS.items():
+        other = "0.2" if target == "0.1" else "0.1"
+        paths[name] = _submission(folder, name, {target: cell, other: HONEST[other]})
+    paths["honest"] = _submission(folder, "honest", HONEST)
+    paths["pasted_reference"] = _submission(folder, "pasted_reference", {"0.1": (
+        "def normalize_images(x: torch.Tensor) -> torch.Tensor:\n    # copied from the library\n    return x.float() / 255"),
+        "0.2": HONEST["0.2"]})
+    digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
+    before = _instructor_files()
+    grades = grade(list(paths.values()), ROOT / "solutions", timeout=TIMEOUT, out=io.StringIO())
+    stop.set()
+    thread.join(timeout=5)
+    server.close()
+    return {Path(g.notebook).stem: g for g in grades}, before, _instructor_files(), digests, connections
+
+
+def _score(grade_, exercise: str) -> float:
+    return next(e.score for e in grade_.exercises if e.id == exercise)
+
+
+def test_the_honest_submission_scores_full_marks_without_a_flag(attacked):
+    honest = attacked[0]["honest"]
+    assert honest.score == honest.max_score == 3, honest.table()
+    assert not honest.flags
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_an_attack_scores_zero_and_the_honest_exercise_beside_it_keeps_its_points(attacked, attack):
+    graded = attacked[0][attack]
+    target = ATTACKS[attack][1]
+    other = "0.2" if target == "0.1" else "0.1"
+    assert _score(graded, target) == 0.0, graded.table()
+    assert _score(graded, other) == {"0.1": 2.0, "0.2": 1.0}[other], graded.table()
+    assert graded.error is None
+
+
+def test_the_instructors_files_and_the_submissions_are_unchanged(attacked):
+    _, before, after, digests, _ = attacked
+    assert before == after, sorted(k for k in before if before.get(k) != after.get(k))[:5]
+    assert all(hashlib.sha256(p.read_bytes()).hexdigest() == d for p, d in digests.items())
+
+
+def test_nothing_the_worker_sends_runs_in_the_grader(attacked):
+    assert not PWNED.exists()
+    feedback = next(e.feedback for e in attacked[0]["unpickling_attack"].exercises if e.id == "0.1")
+    assert "not data" in feedback
+
+
+def test_a_pasted_copy_of_the_reference_is_flagged_for_the_instructor(attacked):
+    pasted = attacked[0]["pasted_reference"]
+    assert pasted.flags == ["0.1: flagged for the instructor: matches the course's reference implementation"]
+
+
+@pytest.mark.skipif(isolation() == "none", reason="this machine has no namespaces (unshare): no network isolation to test")
+def test_the_learners_code_has_no_network(attacked):
+    assert attacked[4] == []
+
+
+@pytest.mark.skipif(isolation() != "root", reason="the drop to user nobody needs root")
+def test_no_process_of_the_learners_code_outlives_the_grading(attacked):
+    assert _nobody_processes() == 0
+
+
+def test_the_reasons_are_reported(attacked):
+    grades = attacked[0]
+    feedback = {name: next(e.feedback for e in grades[name].exercises if e.id == ATTACKS[name][1]) for name in ATTACKS}
+    assert "time limit" in feedback["swallows_interrupts"]
+    assert "not available while your answer is graded" in feedback["wrapper_of_the_reference"]
+    assert "exited" in feedback["exits_the_process"] or "stopped" in feedback["exits_the_process"]
+    assert "MemoryError" in feedback["memory_hog"]
+
+
+if __name__ == "__main__":  # the table for a closing note
+    import tempfile
+
+    class _Factory:
+        def mktemp(self, name: str) -> Path:
+            return Path(tempfile.mkdtemp(prefix=name))
+
+    grades, *_ = attacked.__wrapped__(_Factory())
+    print("| submission | what it tried | score (0.1 / 0.2) | feedback on the attacked exercise |\n|---|---|---|---|")
+    for name, (tried, target, _) in ATTACKS.items():
+        g = grades[name]
+        fb = next(e.feedback for e in g.exercises if e.id == target)
+        print(f"| {name} | {tried} | {_score(g, '0.1'):g} / {_score(g, '0.2'):g} | {fb[:140]} |")
+    sys.exit(0)
