@@ -263,7 +263,7 @@ def output_text(output: dict) -> str:
 
 CHECK_CELL = re.compile(r"^\s*(\w+)\s*=\s*check\(\s*['\"]([\w.]+)['\"]\s*,\s*\1\s*\)\s*$", re.MULTILINE)
 NOT_DONE = re.compile(r"not done yet.*reference implementation is used", re.IGNORECASE | re.DOTALL)
-PASSED = re.compile(r"\bpassed (all )?\d+ checks?\b.*well done", re.IGNORECASE | re.DOTALL)
+PASSED = re.compile(r"\bpassed (all )?\d+ visible checks?\b.*the grader runs more", re.IGNORECASE | re.DOTALL)
 
 
 def exercise_checks(cells: list[dict]) -> list[tuple[int, str, str]]:

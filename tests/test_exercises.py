@@ -77,7 +77,9 @@ def test_check_returns_the_learners_answer_when_it_passes(capsys):
         return x.to(torch.float32) / 255.0
 
     assert check("0.1", normalize_images, "cpu") is normalize_images
-    assert "passed all" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "passed all 4 visible checks. The grader runs more (hidden cases)." in out
+    assert "well done" not in out.lower() and "full marks" not in out.lower()
 
 
 @pytest.mark.parametrize("answer", [None, 42, lambda x: 1 / 0, lambda x: None, lambda x: exec("raise SystemExit(3)")],
