@@ -1,4 +1,4 @@
-"""The ``course`` command: ``course doctor``, ``course build [--check]``, ``course grade NOTEBOOK...``."""
+"""The ``course`` command: ``course doctor``, ``course build [--check]``, ``course grade NOTEBOOK...``, ``course release``."""
 from __future__ import annotations
 
 import argparse
@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--json", type=Path, default=None, help="write Gradescope's results.json here")
     grade.add_argument("--timeout", type=float, default=120.0, help="time limit per case of an exercise, in seconds (default 120)")
     grade.add_argument("--source-dir", type=Path, default=None, help="the instructor's solutions/ (default: the repository's)")
+    release = sub.add_parser("release", help="write the learner's copy of the course for a graded class")
+    release.add_argument("--learners", type=Path, required=True, help="an empty folder to write it to")
+    release.add_argument("--force", action="store_true", help="replace what the folder holds")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
@@ -108,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         from .authoring import build_main
 
         return int(build_main(args) or 0)
+    if args.command == "release":
+        from .release import release_main
+
+        return int(release_main(args) or 0)
     from .grading import grade_main
 
     return int(grade_main(args) or 0)
