@@ -215,6 +215,34 @@ def test_the_reasons_are_reported(attacked):
     assert "MemoryError" in feedback["memory_hog"]
 
 
+TWIN_ATTACKS = {
+    "the_library_twin": "from course_lib.losses import kl_divergence",
+    "a_wrapper_of_the_twin": "def kl_divergence(mu, logvar):\n    from course_lib.losses import kl\n    return kl.kl_divergence(mu, logvar)",
+    "a_reloaded_twin": ("import importlib\nimport course_lib.losses.kl as kl\nkl = importlib.reload(kl)\n"
+                        "kl_divergence = kl.kl_divergence"),
+    "the_twins_source": ("import course_lib.losses.kl as kl\nns = {'__name__': 'course_lib.losses.kl', '__package__': 'course_lib.losses'}\n"
+                         "exec(open(kl.__file__).read(), ns)\n"
+                         "kl_divergence = ns['kl_divergence']"),
+}
+
+
+def test_the_librarys_own_version_of_the_answer_earns_nothing(tmp_path):
+    """2.2 kl_divergence exists in course_lib.losses: imported, wrapped, reloaded or read, it refuses."""
+    solution = ROOT / "solutions" / "02_vae_reparameterization.ipynb"
+    paths = []
+    for name, cell in TWIN_ATTACKS.items():
+        nb = nbformat.read(solution, as_version=4)
+        for c in nb.cells:
+            if c.metadata.get("course", {}).get("exercise") == "2.2":
+                c.source = cell
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        paths.append(tmp_path / f"{name}.ipynb")
+    for result in grade(paths, ROOT / "solutions", timeout=60, out=io.StringIO()):
+        scores = {e.id: e.score for e in result.exercises}
+        assert scores == {"2.1": 2.0, "2.2": 0.0, "2.3": 2.0, "2.4": 2.0}, result.table()
+        assert "not available here" in next(e.feedback for e in result.exercises if e.id == "2.2"), result.table()
+
+
 if __name__ == "__main__":  # the table for a closing note
     import tempfile
 

@@ -212,11 +212,9 @@ def exercise_program(source: nbformat.NotebookNode, plan: list[Planned], index: 
 @functools.lru_cache(maxsize=None)
 def _library_index() -> dict[str, list[tuple[str, str]]]:
     """Top-level functions and classes of course_lib (not its exercises or tooling): name -> [(file, module)]."""
-    import course_lib
-
-    root = Path(course_lib.__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the course_lib package
     index: dict[str, list[tuple[str, str]]] = {}
-    for info in pkgutil.walk_packages(course_lib.__path__, "course_lib."):
+    for info in pkgutil.walk_packages([str(root)], "course_lib."):
         if info.name.startswith(("course_lib.exercises", "course_lib.tooling")):
             continue
         try:

@@ -201,6 +201,8 @@ def remote_call(channel: Channel, target: int, args: tuple, kwargs: dict, *, mir
         inputs.extend(p for p in params.values() if p.requires_grad)
     message["args"], message["kwargs"] = _prepare([list(args), kwargs], inputs, modules, optimizers)
     arguments = _tensors([list(args), kwargs], [])
+    # gradients do not travel with a pickled parameter: a model lent to the learner's code keeps its .grad
+    message["grads"] = [[None if p.grad is None else p.grad.detach() for p in m.parameters()] for m in modules]
     if channel.worker is None or not channel.worker.alive:
         raise WorkerDied("the process running your code was stopped earlier in this check")
     generation = channel.generation

@@ -113,7 +113,29 @@ def source_bundle(obj: Any) -> list[str]:
                 add(value)
 
     add(obj)
-    return list(reversed(seen.values()))
+    return [_module_imports(module)] + list(reversed(seen.values()))
+
+
+def _module_imports(module: Any) -> str:
+    """The import lines of ``module`` that a helper may use, made absolute (``from ..losses`` -> ``course_lib.losses``).
+
+    Imports from ``course_lib.exercises`` itself are left out: the worker has none.
+    """
+    import ast
+    import inspect
+
+    lines = []
+    package = (module.__package__ or "").split(".")
+    for node in ast.parse(inspect.getsource(module)).body:
+        if isinstance(node, ast.Import):
+            lines.append(ast.unparse(node))
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join(base + ([node.module] if node.module else []))
+            if name.startswith("course_lib.exercises") or name == "__future__":
+                continue
+            lines.append(ast.unparse(ast.ImportFrom(module=name, names=node.names, level=0)))
+    return "\n".join(f"try:\n    {line}\nexcept ImportError:\n    pass" for line in lines)
 
 
 _REBUILT: dict[tuple[str, str], Any] = {}

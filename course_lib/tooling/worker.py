@@ -163,6 +163,9 @@ class Worker:
             if request["method"]:
                 target = getattr(target, request["method"])
         _walk_inputs([args, kwargs], inputs, modules, optimizers)
+        for module, grads in zip(modules, request.get("grads", [])):
+            for param, grad in zip(module.parameters(), grads):
+                param.grad = grad
         arguments = _tensors([args, kwargs], [])
         versions = [t._version for t in arguments]
         with torch.enable_grad():
