@@ -39,11 +39,11 @@ PORT_FILE = "/tmp/course-grader-port"
 
 # name: (what it tries, exercise attacked, the cell)
 ATTACKS: dict[str, tuple[str, str, str]] = {
-    "patched_checks": ("replaces run_cases and check in the registry, and torch.allclose, then answers wrongly", "0.1",
+    "patched_checks": ("replaces run_cases and check in the registry, and torch.allclose and torch.equal, then leaves the stub", "0.1",
                        "import torch\ntorch.allclose = lambda *a, **k: True\ntorch.equal = lambda *a, **k: True\n"
                        "try:\n    import course_lib.exercises as e\n    e.run_cases = lambda *a, **k: None\n    e.check = lambda i, a: a\n"
                        "except ImportError:\n    pass\n" + STUB["0.1"]),
-    "patched_expect_helpers": ("turns the chapter's expect_* helpers and fail() into no-ops, then answers wrongly", "0.1",
+    "patched_expect_helpers": ("turns the chapter's expect_* helpers and fail() into no-ops, then leaves the stub", "0.1",
                                "try:\n    import course_lib.exercises.ch00 as judge\n"
                                "    for n in [n for n in vars(judge) if n.startswith('expect_')]:\n"
                                "        setattr(judge, n, lambda value, *a, **k: value)\n    judge.fail = lambda *a, **k: None\n"

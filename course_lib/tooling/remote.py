@@ -404,7 +404,7 @@ class RemoteModule(nn.Module):
         object.__setattr__(self, "_remote_type", str(view.get("type", "Module")))
         object.__setattr__(self, "_remote_methods", tuple(view.get("methods", ())))
         for key, value in view.get("attrs", {}).items():
-            if isinstance(key, str) and key.isidentifier() and not hasattr(nn.Module, key):
+            if isinstance(key, str) and key.isidentifier() and not key.startswith("_") and not hasattr(type(self), key):
                 object.__setattr__(self, key, tuple(value) if isinstance(value, list) else value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
