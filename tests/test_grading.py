@@ -5,7 +5,9 @@ attacks on the grader are in tests/test_grading_adversarial.py.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import html
 import io
 import json
 from argparse import Namespace
@@ -16,7 +18,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_lib.tooling.authoring import read_notebook
-from course_lib.tooling.grading import exercise_program, grade, grade_main, plan_exercises
+from course_lib.tooling.classroom import grade, grade_main
+from course_lib.tooling.grading import exercise_program, plan_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION, STUDENT = ROOT / "solutions" / "00_start_here.ipynb", ROOT / "notebooks" / "00_start_here.ipynb"
@@ -51,7 +54,7 @@ def cheat(exercise, cells, index):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submissions")
+    folder, results = tmp_path_factory.mktemp("submissions"), tmp_path_factory.mktemp("results")
     (folder / "alice.ipynb").write_bytes(SOLUTION.read_bytes())  # submissions get renamed
     paths = [folder / "alice.ipynb", learner(folder / "bob.ipynb"), learner(folder / "dave.ipynb", solve_first_loop_second),
              learner(folder / "eve.ipynb", cheat)]
@@ -61,8 +64,9 @@ def graded(tmp_path_factory):
     paths += [folder / "broken.ipynb", folder / "not_a_notebook.ipynb", folder / "empty.ipynb"]
     digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
     out = io.StringIO()
-    grades = grade(paths, ROOT / "solutions", timeout=TIMEOUT, json_path=folder / "results.json", out=out)
-    return {Path(g.notebook).stem: g for g in grades}, out.getvalue(), folder, digests
+    grades = grade([folder], ROOT / "solutions", timeout=TIMEOUT, json_path=results / "results.json", out=out, jobs=2,
+                   gradebook=results / "grades.csv", feedback=results / "feedback")
+    return {g.learner: g for g in grades}, out.getvalue(), results, digests
 
 
 def scores(grade_) -> dict[str, float]:
@@ -107,17 +111,87 @@ def test_the_score_tables_and_one_row_per_learner(graded):
     out = graded[1]
     assert "0.1 normalize_images       2    2.00  passed 7 of 7 checks" in out
     summary = out[out.index("learner"):]
-    assert all(name in summary for name in ["alice.ipynb", "bob.ipynb", "dave.ipynb", "eve.ipynb", "broken.ipynb", "empty.ipynb"])
+    assert all(name in summary for name in ["alice", "bob", "dave", "eve", "broken", "not_a_notebook", "empty"])
+
+
+def hidden_case_names(exercise_id: str) -> list[str]:
+    from course_lib.exercises import get
+    from course_lib.exercises.registry import _case_name
+
+    exercise = get(exercise_id)
+    return [_case_name(case) for case in exercise.cases(hidden=True)[len(exercise.visible_cases):]]
 
 
 def test_results_json_follows_gradescope(graded):
     folder = graded[2]
     results = json.loads((folder / "results-dave.json").read_text())
     assert results["score"] == 2.0 and results["execution_time"] > 0
-    assert [(t["number"], t["score"], t["max_score"], t["status"]) for t in results["tests"]] == [("0.1", 2.0, 2.0, "passed"), ("0.2", 0.0, 1.0, "failed")]
+    assert results["visibility"] == "visible" and results["stdout_visibility"] == "hidden"
+    tests = [(t["number"], t["score"], t["max_score"], t["status"], t["visibility"]) for t in results["tests"]]
+    assert [t[0] for t in tests] == ["0.1.v", "0.1.h", "0.2.v", "0.2.h"]
+    assert [t[4] for t in tests] == ["visible", "after_published"] * 2
+    assert tests[0][1] + tests[1][1] == tests[0][2] + tests[1][2] == 2.0 and tests[0][3] == tests[1][3] == "passed"
+    assert tests[2][1] + tests[3][1] == 0 and tests[2][2] + tests[3][2] == 1.0 and tests[2][3] == tests[3][3] == "failed"
     assert all(t["name"] and t["output"] for t in results["tests"])
+    assert "time limit" in results["tests"][2]["output"]
     broken = json.loads((folder / "results-broken.json").read_text())
     assert broken["score"] == 0 and broken["tests"] == [] and "not valid JSON" in broken["output"]
+
+
+def test_a_visible_test_never_names_a_hidden_case(graded):
+    folder = graded[2]
+    hidden = [name for exercise_id in ("0.1", "0.2") for name in hidden_case_names(exercise_id)]
+    assert hidden
+    for learner_ in ("alice", "bob", "dave", "eve"):
+        results = json.loads((folder / f"results-{learner_}.json").read_text())
+        for test in results["tests"]:
+            if test["visibility"] == "visible":
+                assert not any(name in test["output"] for name in hidden), test
+
+
+def test_the_gradebook_has_one_row_per_learner_whose_totals_match(graded):
+    grades, folder = graded[0], graded[2]
+    with open(folder / "grades.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["learner"] for r in rows] == ["alice", "bob", "broken", "dave", "empty", "eve", "not_a_notebook"]
+    assert list(rows[0])[:3] == ["learner", "notebook", "chapter"] and list(rows[0])[-3:] == ["total", "max", "note"]
+    for row in rows:
+        g = grades[row["learner"]]
+        assert float(row["total"]) == g.score and float(row["max"]) == g.max_score
+        assert sum(float(row[e.id]) for e in g.exercises) == pytest.approx(g.score)
+    assert rows[0]["0.1"] == "2" and rows[0]["0.2"] == "1" and rows[0]["total"] == "3" and "flagged" in rows[0]["note"]
+    assert "not valid JSON" in rows[2]["note"] and rows[2]["0.1"] == ""
+
+
+def test_the_feedback_pages_show_scores_and_code_and_keep_hidden_names_back(graded):
+    grades, folder = graded[0], graded[2]
+    pages = sorted(p.stem for p in (folder / "feedback").glob("*.html"))
+    assert pages == sorted(grades)
+    dave = (folder / "feedback" / "dave.html").read_text()
+    assert 'id="scores"' in dave and "2 of 3 points" in dave and "while True:" in dave
+    assert not any(html.escape(name) in dave for e in ("0.1", "0.2") for name in hidden_case_names(e))
+    assert "Hidden checks:" in dave and "flagged" not in (folder / "feedback" / "alice.html").read_text()
+    from course_lib.tooling.feedback import feedback_page
+
+    published = feedback_page(grades["dave"], publish_hidden=True)
+    assert all(html.escape(name) in published for name in hidden_case_names("0.1"))
+
+
+def test_a_learners_code_is_shown_escaped_never_as_html():
+    from course_lib.tooling.feedback import feedback_page
+    from course_lib.tooling.grading import ExerciseScore, NotebookGrade
+
+    code = "def f(x):\n    return '<script>alert(1)</script>'"
+    page = feedback_page(NotebookGrade("x.ipynb", "00", [ExerciseScore("0.1", "f", 1, 0, "", code=code)], learner="<b>mallory</b>"))
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>mallory" not in page
+
+
+def test_the_class_summary_names_pass_rates_median_and_slowest(graded):
+    out, folder = graded[1], graded[2]
+    summary = (folder / "class-summary.txt").read_text()
+    assert summary.strip() in out
+    assert "chapter 00: 5 graded; median score 0 of 3" in summary
+    assert "0.1 normalize_images" in summary and "hardest first" in summary and "slowest submissions" in summary
 
 
 def test_the_learners_files_are_never_modified(graded):

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.tooling.grading import grade
+from course_lib.tooling.classroom import grade
 from course_lib.tooling.sandbox import isolation
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.tooling.grading import grade
+from course_lib.tooling.classroom import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.name for p in (ROOT / "solutions").glob("0*.ipynb"))

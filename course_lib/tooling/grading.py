@@ -1,4 +1,4 @@
-"""``course grade NOTEBOOK... [--json results.json] [--timeout SECONDS]``: score learners' notebooks.
+"""Grading one learner's notebook (``classroom.py`` grades a class of them, ``course grade``).
 
 The learner's code is untrusted, and it never runs beside the judge. For each exercise of a learner's
 notebook (the chapter read from its metadata, never from its file name), the grader starts a worker in a
@@ -18,13 +18,11 @@ import ast
 import functools
 import importlib
 import inspect
-import json
 import pkgutil
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Sequence
 
 import nbformat
 
@@ -37,19 +35,87 @@ FLAG = "flagged for the instructor: matches the course's reference implementatio
 # ---------------------------------------------------------------- results
 
 @dataclass
+class CaseOutcome:
+    """One case of an exercise, as the learner's feedback shows it."""
+
+    name: str
+    passed: bool
+    message: str = ""  # one line: what was expected and what came back
+    hidden: bool = False
+
+
+@dataclass
 class ExerciseScore:
-    """One row of the score table (and one Gradescope test)."""
+    """One row of the score table (and two Gradescope tests: the visible cases and the hidden ones)."""
 
     id: str
     name: str
     points: float
     score: float
-    feedback: str
+    feedback: str  # one line for the instructor's table (it may name a hidden case)
     flags: list[str] = field(default_factory=list)
+    n_visible: int = 0  # the exercise's visible and hidden case counts (0 and 0: not known)
+    n_hidden: int = 0
+    cases: list[CaseOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the cell itself: could not run, time limit, two cells
+    code: str = ""  # the learner's exercise cell, as handed in
+    overhead: float = 0.0  # seconds spent starting workers, not running the learner's code
 
     @property
     def status(self) -> str:
         return "passed" if self.score >= self.points else "failed"
+
+    def split(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """((visible score, visible points), (hidden score, hidden points)), the points shared by case count:
+        an exercise worth P with v visible and h hidden cases gives P v/(v+h) to the visible ones."""
+        total = self.n_visible + self.n_hidden
+        if not total:
+            return (self.score, self.points), (0.0, 0.0)
+        visible_max = round(self.points * self.n_visible / total, 2)
+        hidden_max = round(self.points - visible_max, 2)
+        parts = []
+        for hidden, count, most in ((False, self.n_visible, visible_max), (True, self.n_hidden, hidden_max)):
+            passed = sum(c.passed for c in self.cases if c.hidden == hidden)
+            parts.append((round(most * min(passed, count) / count, 2) if count else 0.0, most))
+        return parts[0], parts[1]
+
+    def outcome(self, hidden: bool) -> str:
+        """The feedback line of the visible (or hidden) cases alone: a visible line never names a hidden case."""
+        cases = [c for c in self.cases if c.hidden == hidden]
+        kind = "hidden" if hidden else "visible"
+        expected = self.n_hidden if hidden else self.n_visible
+        if not cases:
+            return self.notes[0] if self.notes else f"no {kind} check was run"
+        passed = [c for c in cases if c.passed]
+        checks = f"{expected} {kind} check{'s' if expected != 1 else ''}"
+        if len(passed) == len(cases) == expected:
+            return f"passed {checks}"
+        if all("NotImplementedError" in c.message for c in cases if not c.passed) and not passed:
+            return "not done yet (NotImplementedError)"
+        first = next((c for c in cases if not c.passed), None)
+        failed = f"; failed '{first.name}': {first.message}" if first else ""
+        return f"passed {len(passed)} of {checks}{failed}"
+
+    def _with_notes(self, line: str) -> str:
+        return "\n".join([line, *(note for note in self.notes if note != line)])
+
+    def tests(self) -> list[dict[str, Any]]:
+        """Gradescope's tests for this exercise: visible cases now, hidden ones once grades are published."""
+        title = f"Exercise {self.id}: {self.name}"
+        if not (self.n_visible or self.n_hidden):
+            return [{"name": title, "number": self.id, "score": self.score, "max_score": self.points, "status": self.status,
+                     "output": self.feedback, "visibility": "visible"}]
+        (visible, visible_max), (hidden, hidden_max) = self.split()
+        tests = [{"name": f"{title} (visible checks)", "number": f"{self.id}.v", "score": visible, "max_score": visible_max,
+                  "status": "passed" if visible >= visible_max else "failed", "output": self._with_notes(self.outcome(False)),
+                  "visibility": "visible"}]
+        if self.n_hidden:
+            tests.append({"name": f"{title} (hidden checks)", "number": f"{self.id}.h", "score": hidden, "max_score": hidden_max,
+                          "status": "passed" if hidden >= hidden_max else "failed", "output": self.outcome(True),
+                          "visibility": "after_published"})
+        if self.flags:
+            tests[-1]["extra_data"] = {"flags": list(self.flags)}
+        return tests
 
 
 @dataclass
@@ -59,9 +125,12 @@ class NotebookGrade:
     notebook: str
     chapter: str | None = None
     exercises: list[ExerciseScore] = field(default_factory=list)
-    execution_time: float = 0.0
+    execution_time: float = 0.0  # grading the exercises, worker starts included
     error: str | None = None  # why the notebook could not be graded (or only partly)
     sandbox: str = ""  # what the sandbox applied on this machine
+    learner: str = ""  # who handed it in (from the file or folder name)
+    wall_time: float = 0.0  # the whole submission, the grader's own start included (class grading)
+    overhead: float = 0.0  # of which outside the learner's code: grader start, sandbox set-up, worker starts
 
     @property
     def flags(self) -> list[str]:
@@ -75,16 +144,23 @@ class NotebookGrade:
     def max_score(self) -> float:
         return sum(e.points for e in self.exercises)
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "NotebookGrade":
+        """The inverse of ``to_dict`` (what a grading process writes)."""
+        exercises = [ExerciseScore(**{**e, "cases": [CaseOutcome(**c) for c in e.get("cases", [])]}) for e in data.get("exercises", [])]
+        return cls(**{**data, "exercises": exercises})
+
     def gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json content."""
+        """Gradescope's results.json content: two tests per exercise (visible, and hidden until published)."""
         results: dict[str, Any] = {
             "score": self.score,
-            "execution_time": round(self.execution_time, 1),
-            "tests": [
-                {"name": f"Exercise {e.id}: {e.name}", "number": e.id, "score": e.score, "max_score": e.points,
-                 "status": e.status, "output": e.feedback + "".join(f"\n{flag}" for flag in e.flags)}
-                for e in self.exercises
-            ],
+            "execution_time": round(self.wall_time or self.execution_time, 1),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",  # the grader's log (sandbox, flags) is for the instructor
+            "tests": [test for e in self.exercises for test in e.tests()],
         }
         if self.error:
             results["output"] = self.error
@@ -92,7 +168,7 @@ class NotebookGrade:
 
     def table(self) -> str:
         """The score table: exercise, points, score, feedback."""
-        title = f"{self.notebook} (chapter {self.chapter or '?'})"
+        title = f"{self.learner or self.notebook} (chapter {self.chapter or '?'})"
         if self.execution_time:
             title += f", executed in {self.execution_time:.1f} s"
         lines = [title]
@@ -314,22 +390,31 @@ def judge_exercise(planned: Planned, program: list[tuple[str, str]], sandbox: An
     flags = [FLAG] if matches_reference(planned.source, exercise) else []
     channel = Channel(sandbox, program, planned.name, timeout, blocked, message)
 
-    def done(summary: str, fraction: float, visible_passed: bool = False) -> tuple[ExerciseScore, bool]:
+    visible = len(exercise.visible_cases)
+    n_hidden = len(exercise.cases(hidden=True)) - visible
+
+    def done(summary: str, results: Sequence[Any] = (), visible_passed: bool = False) -> tuple[ExerciseScore, bool]:
         channel.close()
-        feedback = "; ".join([summary, *notes])
-        return ExerciseScore(planned.id, planned.name, planned.points, round(planned.points * fraction, 2), feedback, flags), visible_passed
+        cases = [CaseOutcome(r.name, r.passed, "passed" if r.passed else r.one_line(), index >= visible)
+                 for index, r in enumerate(results)]
+        score = ExerciseScore(planned.id, planned.name, planned.points, 0.0, "; ".join([summary, *notes]), flags, visible,
+                              n_hidden, cases, ([] if results else [summary]) + notes, planned.source,
+                              round(max(channel.load_seconds - channel.program_seconds, 0.0), 3))
+        (visible_score, _), (hidden_score, _) = score.split()
+        score.score = round(visible_score + hidden_score, 2)
+        return score, visible_passed
 
     try:
         candidate = channel.answer()
     except CaseTimeout:
-        return done(f"your cell ran past the {timeout:g} s time limit and was stopped", 0.0)
+        return done(f"your cell ran past the {timeout:g} s time limit and was stopped")
     except (WorkerDied, Exception) as err:
-        return done(f"your cell could not be run: {err}", 0.0)
+        return done(f"your cell could not be run: {err}")
     for problem in channel.loaded.get("problems", []):
         if problem["label"] == f"exercise {planned.id}":
             notes.append(f"your cell raised {problem['error']}")
     if candidate is MISSING:
-        return done(f"your exercise cell does not define {planned.name}", 0.0)
+        return done(f"your exercise cell does not define {planned.name}")
     report = Report(exercise.id, exercise.title, exercise.hint)
     if not callable(candidate):
         got = "None" if candidate is None else f"a {type(candidate).__name__}"
@@ -353,9 +438,8 @@ def judge_exercise(planned: Planned, program: list[tuple[str, str]], sandbox: An
             if timed_out:
                 stopped = "not run: an earlier check ran past the time limit"
                 notes.append(f"a check ran past the {timeout:g} s time limit and was stopped")
-    visible = len(exercise.visible_cases)
     visible_passed = all(r.passed for r in report.results[:visible]) and len(report.results) >= visible
-    return done(report.summary(), report.n_passed / max(report.total, 1), visible_passed)
+    return done(report.summary(), report.results, visible_passed)
 
 
 def default_source_dir() -> Path:
@@ -388,18 +472,19 @@ def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeo
     if not any(p.found for p in plan):
         grade.error = ("no exercise cells found (cells whose metadata has course.exercise): was the notebook "
                        "re-created, or its cell metadata stripped? Nothing was run.")
-        grade.exercises = [ExerciseScore(p.id, p.name, p.points, 0.0, "exercise cell not found") for p in plan]
+        grade.exercises = [not_graded(p, "exercise cell not found") for p in plan]
         return grade
+    start, passed = time.perf_counter(), {}
     own = sandbox is None
     if own:
         sandbox = Sandbox(hidden=[source_dir, path.resolve().parent])
     grade.sandbox = sandbox.describe()
-    start, passed = time.perf_counter(), {}
+    set_up = time.perf_counter() - start
     try:
         for index, planned in enumerate(plan):
             if not planned.found:
-                grade.exercises.append(ExerciseScore(planned.id, planned.name, planned.points, 0.0,
-                                                     f"no cell with exercise {planned.id} in the notebook (was the cell deleted, or its metadata lost?)"))
+                grade.exercises.append(not_graded(planned, f"no cell with exercise {planned.id} in the notebook "
+                                                           f"(was the cell deleted, or its metadata lost?)"))
                 continue
             score, passed[planned.id] = judge_exercise(planned, exercise_program(source, plan, index, passed), sandbox, timeout)
             grade.exercises.append(score)
@@ -407,61 +492,15 @@ def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeo
         if own:
             sandbox.cleanup()
     grade.execution_time = time.perf_counter() - start
+    grade.overhead = round(set_up + sum(e.overhead for e in grade.exercises), 3)
     return grade
 
-def _json_paths(json_path: Path, grades: Sequence[NotebookGrade]) -> list[Path]:
-    """One notebook: ``json_path``. Several: ``<stem>-<notebook>.json`` next to it, one per learner."""
-    if len(grades) == 1:
-        return [json_path]
-    paths, used = [], set()
-    for grade in grades:
-        stem = Path(grade.notebook).stem
-        name = f"{json_path.stem}-{stem}.json"
-        n = 2
-        while name in used:
-            name, n = f"{json_path.stem}-{stem}-{n}.json", n + 1
-        used.add(name)
-        paths.append(json_path.with_name(name))
-    return paths
 
+def not_graded(planned: Planned, why: str) -> ExerciseScore:
+    """An exercise that scores 0 without running: ``why`` says so in both its tests."""
+    from ..exercises import get
 
-def grade(
-    notebooks: Sequence[str | Path],
-    source_dir: str | Path | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    json_path: str | Path | None = None,
-    out: TextIO | None = None,
-) -> list[NotebookGrade]:
-    """Grade ``notebooks``, print a score table for each (and one row per learner), write results.json."""
-    from .sandbox import Sandbox
-
-    out = out or sys.stdout
-    grades = []
-    source_dir = Path(source_dir) if source_dir else default_source_dir()
-    sandbox = Sandbox(hidden=[source_dir, *{Path(n).resolve().parent for n in notebooks}])
-    print(f"sandbox: {sandbox.describe()}", file=out, flush=True)
-    try:
-        for notebook in notebooks:
-            print(f"grading {notebook} ...", file=out, flush=True)
-            grades.append(grade_notebook(notebook, source_dir, timeout, sandbox))
-            print(grades[-1].table() + "\n", file=out, flush=True)
-    finally:
-        sandbox.cleanup()
-    if len(grades) > 1:
-        width = max(len(g.notebook) for g in grades)
-        print(f"{'learner':<{width}}  chapter   score     max  note", file=out)
-        for g in grades:
-            print(f"{g.notebook:<{width}}  {g.chapter or '-':>7}  {g.score:>6.2f}  {g.max_score:>6g}  {g.error or ''}", file=out)
-    if json_path is not None:
-        for g, target in zip(grades, _json_paths(Path(json_path), grades)):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(g.gradescope(), indent=2) + "\n", encoding="utf-8")
-            print(f"wrote {target}", file=out)
-    return grades
-
-
-def grade_main(args: Any) -> int:
-    """Entry point of ``course grade``: 0 when every notebook could be graded, 1 otherwise."""
-    grades = grade(args.notebooks, getattr(args, "source_dir", None), getattr(args, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT,
-                   getattr(args, "json", None))
-    return 0 if all(g.error is None for g in grades) else 1
+    exercise = get(planned.id)
+    visible = len(exercise.visible_cases)
+    return ExerciseScore(planned.id, planned.name, planned.points, 0.0, why, n_visible=visible,
+                         n_hidden=len(exercise.cases(hidden=True)) - visible, notes=[why])

@@ -59,7 +59,8 @@ class Channel:
         self.generation = 0
         self.deadline = time.monotonic() + timeout
         self.loaded: dict[str, Any] | None = None
-        self.load_seconds = 0.0
+        self.load_seconds = 0.0  # starting workers and running the program, in the grader's clock
+        self.program_seconds = 0.0  # of which running the program (as the worker reports it; capped)
 
     def start_case(self) -> None:
         """A fresh time budget for the next case (and a fresh worker if the last one was killed)."""
@@ -75,7 +76,10 @@ class Channel:
         self.worker = self.sandbox.start(self.blocked, self.message)
         self.loaded = self.request({"op": "load", "program": self.program, "name": self.name},
                                    budget=max(self.timeout, 60.0))
-        self.load_seconds += time.monotonic() - started
+        spent = time.monotonic() - started
+        self.load_seconds += spent
+        reported = self.loaded.get("seconds") if isinstance(self.loaded, dict) else None
+        self.program_seconds += min(max(float(reported), 0.0), spent) if isinstance(reported, (int, float)) else 0.0
 
     def request(self, message: dict[str, Any], budget: float | None = None) -> dict[str, Any]:
         left = budget if budget is not None else self.deadline - time.monotonic()

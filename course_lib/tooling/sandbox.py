@@ -142,11 +142,13 @@ class Sandbox:
     limits: Limits = field(default_factory=Limits)
     mode: str = field(default_factory=isolation)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="course-grade-")))
+    threads: int = 2  # CPU threads of a worker (one each when several submissions are graded at once)
 
     def __post_init__(self) -> None:
         os.chmod(self.root, 0o711)
         self._libraries: dict[tuple, Path] = {}
         self._count = 0
+        self._workers: list[WorkerProcess] = []
         repo = LIBRARY.parent
         hidden = {LIBRARY, *(Path(p).resolve() for p in self.hidden)}
         hidden |= {repo / name for name in ("solutions", "instructor", "tests", ".git", "benchmarks")}
@@ -184,9 +186,15 @@ class Sandbox:
         workdir.mkdir(mode=0o700)
         if self.mode == "root":
             os.chown(workdir, NOBODY, NOBODY)
-        return WorkerProcess(self, self.library(blocked or {}, message), workdir)
+        self._workers = [w for w in self._workers if w.alive]
+        self._workers.append(WorkerProcess(self, self.library(blocked or {}, message), workdir))
+        return self._workers[-1]
 
     def cleanup(self) -> None:
+        """Stop any worker still running (a grader told to stop mid-case) and remove the scratch space."""
+        for worker in self._workers:
+            worker.kill()
+        self._workers = []
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -198,7 +206,7 @@ class WorkerProcess:
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "PYTHONPATH": str(library),
-               "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2",
+               "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": str(sandbox.threads), "MKL_NUM_THREADS": str(sandbox.threads),
                "COURSE_PROFILE": "quick", "COURSE_PROGRESS": "0", "MPLBACKEND": "Agg", "TMPDIR": str(workdir),
                "LANG": "C.UTF-8", "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")}
         if "CUDA_VISIBLE_DEVICES" not in os.environ:

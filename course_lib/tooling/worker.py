@@ -13,6 +13,7 @@ import linecache
 import os
 import pickle
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -126,7 +127,7 @@ class Worker:
     # ------------------------------------------------ requests
     def load(self, request: dict[str, Any]) -> dict[str, Any]:
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
-        problems = []
+        problems, started = [], time.monotonic()
         for label, source in request["program"]:
             filename = f"<{label}>"
             linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
@@ -134,11 +135,11 @@ class Worker:
                 exec(compile(source, filename, "exec"), namespace)
             except BaseException as err:  # the learner's cell may raise anything, SystemExit included
                 problems.append({"label": label, "error": _error_text(err), "not_implemented": isinstance(err, NotImplementedError)})
-        name = request["name"]
+        name, seconds = request["name"], time.monotonic() - started  # the program's own time, for the grading report
         if name not in namespace:
-            return {"defined": False, "problems": problems}
+            return {"defined": False, "problems": problems, "seconds": seconds}
         answer = namespace[name]
-        return {"defined": True, "problems": problems, "answer": self.encode(answer, [])}
+        return {"defined": True, "problems": problems, "answer": self.encode(answer, []), "seconds": seconds}
 
     def _swap(self, module: nn.Module, params: dict[str, torch.Tensor], buffers: dict[str, torch.Tensor]) -> None:
         for table, values in (("_parameters", params), ("_buffers", buffers)):
