@@ -1,4 +1,5 @@
-"""The ``course`` command: ``course doctor``, ``course build [--check]``, ``course grade NOTEBOOK...``, ``course release``."""
+"""The ``course`` command: ``course doctor``, ``course build [--check]``, ``course grade SUBMISSIONS...``, ``course autograder``,
+``course release``."""
 from __future__ import annotations
 
 import argparse
@@ -132,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--submission-timeout", type=float, default=3600.0,
                        help="time limit for one whole submission, in seconds (default 3600)")
     grade.add_argument("--source-dir", type=Path, default=None, help="the instructor's solutions/ (default: the repository's)")
+    autograder = sub.add_parser("autograder", help="write a Gradescope autograder zip (setup.sh, run_autograder, the course)")
+    autograder.add_argument("--chapters", nargs="+", default=None, metavar="NN", help="the chapters it grades (default: all)")
+    autograder.add_argument("--out", type=Path, default=Path("autograder.zip"), help="where to write it (default: autograder.zip)")
     release = sub.add_parser("release", help="write the learner's copy of the course for a graded class")
     release.add_argument("--learners", type=Path, required=True, help="an empty folder to write it to")
     release.add_argument("--force", action="store_true", help="replace what the folder holds")
@@ -142,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         from .authoring import build_main
 
         return int(build_main(args) or 0)
+    if args.command == "autograder":
+        from .autograder import autograder_main
+
+        return int(autograder_main(args) or 0)
     if args.command == "release":
         from .release import release_main
 
