@@ -2,6 +2,8 @@
 
 A notebook's first cell calls :func:`setup`; everything else in ``course_lib`` reads the same
 choices through :func:`get_device`, :func:`get_profile` and :func:`data_dir`, so nothing hard-codes a GPU.
+Cached data is looked up in the learner's own :func:`data_dir` first, then in the instructor's read-only
+:func:`shared_data_dirs` (see :mod:`course_lib.data.layers`).
 """
 from __future__ import annotations
 
@@ -94,6 +96,16 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
     folder = Path(path).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def shared_data_dirs() -> list[Path]:
+    """The read-only folders an instructor pre-filled, in the order they are searched after :func:`data_dir`.
+
+    Read from ``COURSE_SHARED_DATA_DIR``: several folders joined by ``os.pathsep`` (``:``; ``;`` on Windows),
+    empty entries ignored. The course never creates them and never writes to them.
+    """
+    value = os.environ.get("COURSE_SHARED_DATA_DIR", "")
+    return [Path(entry).expanduser() for entry in value.split(os.pathsep) if entry.strip()]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Oxford-IIIT Pet (Parkhi, Vedaldi, Zisserman & Jawahar 2012) for segmentation, through ``torchvision.datasets``.
 
 Optional and online once: about 800 MB are downloaded into the data directory the first time (an instructor can
-pre-fill it). Images are resized to ``size`` x ``size`` RGB in [0, 1]; the trimaps become masks with
-0 background, 1 pet, 2 border (the thin uncertain band around the pet). The converted tensors are cached.
+pre-fill it, or a shared folder: see :mod:`.layers`). Images are resized to ``size`` x ``size`` RGB in [0, 1];
+the trimaps become masks with 0 background, 1 pet, 2 border (the thin uncertain band around the pet). The
+converted tensors are cached.
 
     pets = load_pets(size=64)          # raises DatasetUnavailableError, with what to do, when offline
 """
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 
 from ..config import data_dir
 from .cache import cached
+from .layers import data_layers, install_folder
 from .torchvision_sets import DatasetUnavailableError
 from .types import Dataset, Split
 
@@ -22,18 +24,32 @@ PET_CLASSES = ["background", "pet", "border"]
 TRIMAP_TO_CLASS = {1: 1, 2: 0, 3: 2}  # trimap values: 1 pet, 2 background, 3 border
 
 
-def _open(root: Path, split: str, download: bool):
+def _open(split: str, download: bool):
+    """The split from the learner's data directory or a shared folder; else downloaded into the learner's."""
     from torchvision.datasets import OxfordIIITPet
 
+    def open_in(root: Path):
+        try:
+            return OxfordIIITPet(str(root), split=split, target_types="segmentation", download=False)
+        except RuntimeError:
+            return None
+
+    for root, _ in data_layers():
+        ds = open_in(root)
+        if ds is not None:
+            return ds
+    root = data_dir()
+    if not download:
+        raise DatasetUnavailableError(_message(root, "it is in no data folder and download=False"))
     try:
-        return OxfordIIITPet(str(root), split=split, target_types="segmentation", download=False)
-    except RuntimeError:
-        if not download:
-            raise DatasetUnavailableError(_message(root, "it is not in the data directory and download=False")) from None
-    try:
-        return OxfordIIITPet(str(root), split=split, target_types="segmentation", download=True)
+        root = install_folder(
+            "oxford-iiit-pet",
+            lambda staging: OxfordIIITPet(str(staging), split=split, target_types="segmentation", download=True),
+            usable=lambda folder: open_in(folder) is not None,
+        )
     except Exception as err:  # URLError, socket errors, HTTP errors, checksum failures...
         raise DatasetUnavailableError(_message(root, f"{type(err).__name__}: {err}")) from None
+    return OxfordIIITPet(str(root), split=split, target_types="segmentation", download=False)
 
 
 def _message(root: Path, why: str) -> str:
@@ -42,7 +58,8 @@ def _message(root: Path, why: str) -> str:
         f"  Offline? The rest of the course needs no network: load('shapes') and load('digit-scenes') are generated here.\n"
         f"  Or pre-fill the data directory on a machine with network: "
         f"COURSE_DATA_DIR={root} python -c \"from course_lib.data.pets import load_pets; load_pets()\"\n"
-        f"  then copy {root / 'oxford-iiit-pet'} (images/ and annotations/) to the same place here."
+        f"  then copy {root / 'oxford-iiit-pet'} (images/ and annotations/) to the same place here "
+        f"(or, on a shared JupyterHub, to the instructor's shared folder, COURSE_SHARED_DATA_DIR)."
     )
 
 
@@ -74,11 +91,10 @@ def load_pets(size: int = 64, n_train: int | None = None, n_test: int | None = N
     """
     if size < 8:
         raise ValueError(f"size: expected at least 8 pixels, got {size}.")
-    root = data_dir()
 
     def make() -> Dataset:
-        train = _to_tensors(_open(root, "trainval", download), size, n_train)
-        test = _to_tensors(_open(root, "test", download), size, n_test)
+        train = _to_tensors(_open("trainval", download), size, n_train)
+        test = _to_tensors(_open("test", download), size, n_test)
         return Dataset("oxford-pets", train, test, list(PET_CLASSES))
 
     return cached("oxford-pets", {"size": size, "n_train": n_train, "n_test": n_test}, make)

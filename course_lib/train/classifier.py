@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from ..data import Batches, load
 from ..models.classifier import Classifier
 from ..utils import resolve_device
-from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import History, fit
 
 CHECKPOINT = "course-classifier-v2"
@@ -63,9 +63,7 @@ def course_classifier(device: torch.device | str | None = None) -> Classifier:
     if str(device) in _loaded:
         return _loaded[str(device)]
     model = Classifier()
-    if has_checkpoint(CHECKPOINT):
-        load_checkpoint(model, CHECKPOINT)
-    else:
+    if load_checkpoint(model, CHECKPOINT, missing_ok=True) is None:  # none cached yet, or a corrupt one
         # leave the caller's random state alone; train even when called under torch.no_grad() (e.g. from a metric)
         with torch.random.fork_rng(devices=[]), torch.enable_grad():
             torch.manual_seed(SETTINGS["seed"])

@@ -27,7 +27,7 @@ from ..data import load
 from ..models import CVAE, ConvAutoencoder, ConvVAE, DCGANCritic, DCGANDiscriminator, DCGANGenerator, DenoisingAutoencoder
 from ..models import MLPAutoencoder, MLPDiscriminator, MLPGenerator, MLPVAE, UNet
 from .adversarial import train_gan
-from .checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import History
 from .generative import train_autoencoder, train_cvae, train_vae
 from .segmentation import train_unet
@@ -135,10 +135,9 @@ def pretrained(
         generator, critic = built if isinstance(built, tuple) else (built, None)
         module = nn.ModuleDict({"generator": generator, "critic": critic}) if critic is not None else generator
         module.to(device)
-        if has_checkpoint(key) and not retrain:
-            meta = load_checkpoint(module, key)
-            cached = True
-        else:
+        meta = None if retrain else load_checkpoint(module, key, missing_ok=True)  # None: none cached, or a corrupt one
+        cached = meta is not None
+        if meta is None:
             data = load(recipe.dataset, device=device, **parts["data"])
             start = time.perf_counter()
             train_kwargs = {"seed": seed, **parts["train"]}
@@ -149,7 +148,6 @@ def pretrained(
                 history, snapshots = recipe.train(generator, data.train, test=data.test, **train_kwargs), []
             meta = {"spec": spec, "seconds": time.perf_counter() - start, "history": dict(history.records), "snapshots": snapshots}
             save_checkpoint(module, key, **meta)
-            cached = False
     history = History()
     for metric, values in meta.get("history", {}).items():
         history.records[metric] = list(values)
