@@ -265,3 +265,40 @@ def test_solution_notebook_runs_in_jupyterlab_with_every_check_passed_and_a_live
     assert_figures_are_images(page, state)
     check_explorer(page, state, SOLUTION_NOTEBOOK)
     assert_ran_cleanly(page, page.evaluate(JS_NOTEBOOK_STATE))
+
+
+def test_a_learners_feedback_page_reads_well_in_chromium_with_its_score_table(browser, tmp_path):
+    """``course grade --feedback``: one learner (0.1 solved, 0.2 not) graded for real, the page opened from disk."""
+    import io
+
+    import nbformat
+
+    from course_lib.tooling.classroom import grade
+
+    nb = nbformat.read(REPO / STUDENT_NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("course", {}).get("exercise") == "0.1":
+            cell.source = cell.source.replace("    # YOUR CODE HERE\n    raise NotImplementedError()", "    return x.float() / 255")
+    (tmp_path / "class" / "dave").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "class" / "dave" / Path(STUDENT_NOTEBOOK).name)
+    grade([tmp_path / "class"], timeout=60, out=io.StringIO(), feedback=tmp_path / "feedback")
+    context = browser.new_context(viewport=VIEWPORT)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    try:
+        page = context.new_page()
+        page.goto((tmp_path / "feedback" / "dave.html").as_uri())
+        rows = page.locator("#scores tr").evaluate_all(
+            "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText.trim()))")
+        assert rows[0] == ["exercise", "answer", "visible checks", "hidden checks", "score", "points"]
+        assert rows[1][:2] == ["0.1", "normalize_images"] and rows[1][4:] == ["2", "2"]
+        assert rows[2][0] == "0.2" and rows[2][4:] == ["0", "1"]
+        assert rows[-1][1] == "total" and rows[-1][4:] == ["2", "3"]
+        assert page.locator("#total").inner_text() == "2 of 3 points"
+        assert "x.float() / 255" in page.locator('[id="exercise-0.1"] pre').inner_text()
+        assert "Hidden checks:" in page.locator('[id="exercise-0.2"]').inner_text()
+        color = page.locator("#scores tbody tr").first.evaluate("row => getComputedStyle(row).color")
+        assert color == "rgb(26, 127, 55)"  # a full score reads green: the page's style sheet was applied
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "feedback.png"), full_page=True)
+    finally:
+        context.close()

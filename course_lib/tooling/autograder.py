@@ -163,6 +163,8 @@ def run(root: Path, timeout: float = DEFAULT_TIMEOUT, out: Any = None) -> dict[s
     for chapter in wanted:
         if chapter in graded:
             grade = graded[chapter]
+            if not grade.exercises:  # not graded at all: every exercise still shows, with 0 and the reason
+                grade.exercises = _missing(chapter, available[chapter], grade.error or "not graded").exercises
         else:
             grade = _missing(chapter, available[chapter], f"no notebook of chapter {chapter} in your submission: all its exercises score 0")
         grades.append(grade)
