@@ -84,6 +84,11 @@ register(Exercise(
         ("divides by the brightest pixel of the batch", lambda x: x.float() / x.max()),
         ("integer division keeps uint8", lambda x: x // 255),
     ],
+    equivalent_answers=[
+        ("divides the uint8 tensor by 255.0 (true division gives float32)", lambda x: x / 255.0),
+        ("converts with .to(torch.float32) and divides in place", lambda x: x.to(torch.float32).div_(255)),
+        ("multiplies by 1 / 255", lambda x: x.float() * (1 / 255)),
+    ],
     hint="convert to floating point first, then divide by the largest value a uint8 pixel can take.",
 ))
 
@@ -142,6 +147,12 @@ register(Exercise(
         ("puts pixels in rows and images in columns", lambda x: x.reshape(-1, x.shape[0])),
         ("hard-codes 784 pixels", lambda x: x.reshape(-1, 784)),
         ("reads the images column by column", lambda x: x.transpose(2, 3).reshape(x.shape[0], -1)),
+    ],
+    equivalent_answers=[
+        ("reshapes to N x -1", lambda x: x.reshape(x.shape[0], -1)),
+        ("views as len(x) x (C * H * W)", lambda x: x.view(len(x), x[0].numel())),
+        ("uses nn.Flatten()", lambda x: torch.nn.Flatten()(x)),
+        ("flattens each image in a loop and stacks the rows", lambda x: torch.stack([image.flatten() for image in x])),
     ],
     hint="keep the first dimension (the batch) and merge all the others into one; reshape accepts -1 for 'whatever is left'.",
 ))

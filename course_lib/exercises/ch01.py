@@ -134,6 +134,44 @@ class _LinearEncoder(Autoencoder):
         self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.Linear(hidden, latent_dim))
 
 
+class _ExplicitLayers(nn.Module):
+    """The same network with one attribute per layer and the activations called in encode and decode."""
+
+    def __init__(self, latent_dim: int = 32, hidden: int = 256) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.fc1, self.fc2 = nn.Linear(784, hidden), nn.Linear(hidden, latent_dim)
+        self.fc3, self.fc4 = nn.Linear(latent_dim, hidden), nn.Linear(hidden, 784)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.relu(self.fc1(x.view(len(x), -1))))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))).view(-1, 1, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+class _ReshapeInForward(nn.Module):
+    """Sequential stacks without Flatten / Unflatten: the reshapes are written in encode and decode."""
+
+    def __init__(self, latent_dim: int = 32, hidden: int = 256) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = nn.Sequential(nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, 28 * 28), nn.Sigmoid())
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x.flatten(1))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z).reshape(-1, 1, 28, 28)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x.flatten(1))).reshape(x.shape)
+
+
 register(Exercise(
     id="1.1",
     title="an autoencoder module",
@@ -145,6 +183,10 @@ register(Exercise(
         ("ignores latent_dim", _FixedCodeSize),
         ("decode returns flat N x 784 vectors", _FlatOutput),
         ("no non-linearity in the encoder", _LinearEncoder),
+    ],
+    equivalent_answers=[
+        ("one attribute per layer, F.relu and torch.sigmoid called in encode and decode", _ExplicitLayers),
+        ("Sequential stacks without Flatten / Unflatten: reshapes in encode, decode and forward", _ReshapeInForward),
     ],
     hint="encoder: nn.Flatten(), nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, latent_dim); decoder: the mirror, "
          "then nn.Sigmoid() and nn.Unflatten(1, (1, 28, 28)). Store them as attributes in __init__ (after super().__init__()).",
@@ -209,7 +251,8 @@ def stays_finite_when_the_decoder_is_certain(f, device):
     # 784 * 1e-4 = 0.078 per image for eps = 1e-4, so anything below 0.1 is a correct, guarded answer
     if not torch.isfinite(value) or abs(float(value)) > 0.1:
         fail("a loss close to 0 (below 0.1) for a perfect reconstruction of binary images", f"{float(value):.4g}",
-             "0 * log(0) is nan: use F.binary_cross_entropy, or clamp x_hat to [eps, 1 - eps]")
+             "0 * log(0) is nan: use F.binary_cross_entropy, or clamp x_hat to [eps, 1 - eps] with a small eps "
+             "(1e-5 or less: each pixel then costs about eps)")
 
 
 def gradients_reach_x_hat(f, device):
@@ -220,6 +263,13 @@ def gradients_reach_x_hat(f, device):
         _scalar(f(x_hat, x, kind), f'the "{kind}" loss').backward()
         if x_hat.grad is None or not torch.isfinite(x_hat.grad).all() or x_hat.grad.abs().sum() == 0:
             fail(f'a gradient of the "{kind}" loss with respect to x_hat', describe(x_hat.grad))
+
+
+def _bernoulli_log_prob(x_hat, x, kind="bce"):
+    if kind == "mse":
+        return (x_hat - x).pow(2).view(len(x), -1).sum(1).mean()
+    log_p = torch.distributions.Bernoulli(probs=x_hat, validate_args=False).log_prob(x)  # clamps x_hat to [eps, 1 - eps]
+    return -log_p.view(len(x), -1).sum(1).mean()
 
 
 register(Exercise(
@@ -247,6 +297,10 @@ register(Exercise(
         ("the library's sums divided by the batch size",
          lambda x_hat, x, kind="bce": (F.mse_loss(x_hat, x, reduction="sum") if kind == "mse"
                                        else F.binary_cross_entropy(x_hat, x, reduction="sum")) / len(x)),
+        ("reduction='none', then sums over dims (1, 2, 3)",
+         lambda x_hat, x, kind="bce": (F.mse_loss(x_hat, x, reduction="none") if kind == "mse"
+                                       else F.binary_cross_entropy(x_hat, x, reduction="none")).sum(dim=(1, 2, 3)).mean()),
+        ("uses torch.distributions.Bernoulli(probs=x_hat).log_prob(x) (validate_args=False for grey levels)", _bernoulli_log_prob),
     ],
     hint="per pixel: (x_hat - x) ** 2, or F.binary_cross_entropy(x_hat, x, reduction='none'); then "
 
@@ -357,6 +411,24 @@ def _not_detached(model, optimizer, x, loss_fn):
     return loss
 
 
+def _model_zero_grad(model, optimizer, x, loss_fn):
+    model.train()
+    model.zero_grad()
+    x_hat = model(x)
+    loss = loss_fn(x_hat, x)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def _zeros_kept_and_clone(model, optimizer, x, loss_fn):
+    optimizer.zero_grad(set_to_none=False)
+    loss = loss_fn(model(x), x)
+    loss.backward()
+    optimizer.step()
+    return loss.detach().clone()
+
+
 register(Exercise(
     id="1.3",
     title="one training step",
@@ -368,6 +440,10 @@ register(Exercise(
         ("forgets optimizer.step()", _no_step),
         ("steps before backward", _step_before_backward),
         ("returns the loss with its graph", _not_detached),
+    ],
+    equivalent_answers=[
+        ("calls model.train() and model.zero_grad() instead of optimizer.zero_grad()", _model_zero_grad),
+        ("zeroes with set_to_none=False and returns loss.detach().clone()", _zeros_kept_and_clone),
     ],
     hint="optimizer.zero_grad(); loss = loss_fn(model(x), x); loss.backward(); optimizer.step(); return loss.detach()",
 ))
@@ -417,6 +493,21 @@ def builds_no_graph(f, device):
         fail("scores that do not require grad", "a tensor that carries the computation graph", "decorate the function with @torch.no_grad()")
 
 
+def _score_with_mse_loss(model, x):
+    with torch.no_grad():
+        return F.mse_loss(model(x), x, reduction="none").sum(dim=(1, 2, 3))
+
+
+@torch.no_grad()
+def _score_one_image_at_a_time(model, x):
+    return torch.stack([((model(image[None]) - image[None]) ** 2).sum() for image in x])
+
+
+@torch.no_grad()
+def _score_as_squared_norm(model, x):
+    return torch.linalg.vector_norm((model(x) - x).reshape(len(x), -1), dim=1) ** 2
+
+
 register(Exercise(
     id="1.4",
     title="an anomaly score",
@@ -428,6 +519,11 @@ register(Exercise(
         ("forgets to square (errors cancel)", torch.no_grad()(lambda model, x: (model(x) - x).flatten(1).sum(1))),
         ("scores the image itself, not its error", torch.no_grad()(lambda model, x: (x ** 2).flatten(1).sum(1))),
         ("divides by the batch's largest error", torch.no_grad()(lambda model, x: (e := ((model(x) - x) ** 2).flatten(1).sum(1)) / e.max())),
+    ],
+    equivalent_answers=[
+        ("F.mse_loss(reduction='none') summed over dims (1, 2, 3), inside a with torch.no_grad() block", _score_with_mse_loss),
+        ("scores one image at a time and stacks the scores", _score_one_image_at_a_time),
+        ("the squared torch.linalg.vector_norm of each image's error", _score_as_squared_norm),
     ],
     hint="reconstruct with model(x), square the difference to x, sum over the pixels of each image: "
          "((model(x) - x) ** 2).flatten(1).sum(dim=1), under @torch.no_grad().",

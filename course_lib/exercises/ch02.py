@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import losses
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
 from .registry import Exercise, fail, register
 
@@ -103,6 +104,20 @@ def _with_sample(mu, logvar):
     return torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).sample()
 
 
+def _with_rsample(mu, logvar):
+    return torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).rsample()
+
+
+def _sqrt_of_the_variance(mu, logvar):
+    eps = torch.randn(mu.shape, device=mu.device, dtype=mu.dtype)
+    return mu + logvar.exp().sqrt() * eps
+
+
+def _noise_drawn_in_place(mu, logvar):
+    eps = torch.empty_like(logvar).normal_()
+    return eps.mul(logvar.mul(0.5).exp()).add(mu)
+
+
 register(Exercise(
     id="2.1",
     title="the reparameterization trick",
@@ -114,6 +129,12 @@ register(Exercise(
         ("uses the variance exp(logvar) as sigma", lambda mu, logvar: mu + torch.exp(logvar) * torch.randn_like(mu)),
         ("samples with .sample(), which cuts the gradient", _with_sample),
         ("returns mu (no noise)", lambda mu, logvar: mu + 0 * logvar),
+        ("samples with torch.normal(mu, sigma), which passes no gradient to mu", lambda mu, logvar: torch.normal(mu, torch.exp(0.5 * logvar))),
+    ],
+    equivalent_answers=[
+        ("uses torch.distributions.Normal(mu, sigma).rsample()", _with_rsample),
+        ("sigma = sqrt(exp(logvar)), eps = torch.randn(mu.shape, device=mu.device)", _sqrt_of_the_variance),
+        ("draws eps in place with torch.empty_like(logvar).normal_()", _noise_drawn_in_place),
     ],
     hint="sigma = torch.exp(0.5 * logvar) (logvar is log sigma^2), eps = torch.randn_like(mu), return mu + sigma * eps.",
 ))
@@ -177,6 +198,17 @@ def gradients_reach_mu_and_logvar(f, device):
     expect_close(logvar.grad, (logvar.detach().exp() - 1) / 8, "dKL/dlogvar", atol=1e-5)
 
 
+def _kl_with_distributions(mu, logvar):
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    p = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    return torch.distributions.kl_divergence(q, p).sum(dim=1).mean()
+
+
+def _kl_from_sigma(mu, logvar):
+    sigma = torch.exp(logvar / 2)
+    return 0.5 * torch.sum(sigma ** 2 + mu ** 2 - 1 - torch.log(sigma ** 2)) / mu.shape[0]
+
+
 register(Exercise(
     id="2.2",
     title="KL divergence from the prior",
@@ -189,6 +221,11 @@ register(Exercise(
         ("averages over latent dimensions instead of summing", lambda mu, logvar: -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).mean()),
         ("reads logvar as log sigma", lambda mu, logvar: -0.5 * (1 + 2 * logvar - mu.pow(2) - (2 * logvar).exp()).sum(1).mean()),
         ("sums over the batch too", lambda mu, logvar: -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum()),
+    ],
+    equivalent_answers=[
+        ("uses torch.distributions.kl_divergence(Normal(mu, sigma), Normal(0, 1))", _kl_with_distributions),
+        ("1/2 (sigma^2 + mu^2 - 1 - log sigma^2), summed over everything and divided by N", _kl_from_sigma),
+        ("the library's course_lib.losses.kl_divergence", lambda mu, logvar: losses.kl_divergence(mu, logvar)),
     ],
     hint="-0.5 * (1 + logvar - mu ** 2 - logvar.exp()), summed over dim=1 (latent dimensions), then .mean() over the batch.",
 ))
@@ -280,6 +317,25 @@ def _bce_sum(x_hat, x):
     return F.binary_cross_entropy(x_hat, x, reduction="none").flatten(1).sum(1).mean()
 
 
+def _elbo_with_the_library(x_hat, x, mu, logvar, beta=1.0):
+    recon, kl = losses.bce_loss(x_hat, x), losses.kl_divergence(mu, logvar)
+    return recon + beta * kl, recon, kl
+
+
+def _elbo_summed_then_divided(x_hat, x, mu, logvar, beta=1.0):
+    n = x.shape[0]
+    recon = F.binary_cross_entropy(x_hat, x, reduction="sum") / n
+    kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - torch.exp(logvar)) / n
+    return recon + beta * kl, recon, kl
+
+
+def _elbo_with_a_guarded_log(x_hat, x, mu, logvar, beta=1.0):
+    log_px = x * torch.log(x_hat + 1e-8) + (1 - x) * torch.log(1 - x_hat + 1e-8)
+    recon = -log_px.sum(dim=(1, 2, 3)).mean()
+    kl = (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).sum(dim=-1).mean()
+    return [recon + beta * kl, recon, kl]
+
+
 register(Exercise(
     id="2.3",
     title="the (beta-)ELBO loss",
@@ -291,6 +347,11 @@ register(Exercise(
         ("puts beta on the reconstruction", _elbo_with(_bce_sum, kl_weight_on_recon=True)),
         ("subtracts the KL", _elbo_with(_bce_sum, kl_sign=-1.0)),
         ("uses the squared error", _elbo_with(lambda x_hat, x: ((x_hat - x) ** 2).flatten(1).sum(1).mean())),
+    ],
+    equivalent_answers=[
+        ("uses course_lib.losses.bce_loss and kl_divergence", _elbo_with_the_library),
+        ("sums with reduction='sum' and torch.sum, then divides by the batch size", _elbo_summed_then_divided),
+        ("writes the log-likelihood with log(x_hat + 1e-8) and returns a list", _elbo_with_a_guarded_log),
     ],
     hint="recon = F.binary_cross_entropy(x_hat, x, reduction='none').flatten(1).sum(1).mean(); kl = kl_divergence(mu, logvar); "
          "return recon + beta * kl, recon, kl",
@@ -379,6 +440,20 @@ def _decode(model, z):
     return model.decode(z.to(next(model.parameters()).device))
 
 
+def _codes_moved_to_the_device(model, n):
+    parameter = next(model.parameters())
+    z = torch.randn(n, model.latent_dim).to(parameter.device, parameter.dtype)
+    with torch.no_grad():
+        return model.decode(z)
+
+
+@torch.no_grad()
+def _codes_from_distributions(model, n):
+    device = next(model.parameters()).device
+    prior = torch.distributions.Normal(torch.zeros(model.latent_dim, device=device), torch.ones(model.latent_dim, device=device))
+    return model.decode(prior.sample((n,)))
+
+
 register(Exercise(
     id="2.4",
     title="sampling from the prior",
@@ -390,6 +465,10 @@ register(Exercise(
         ("decodes z = 0 only (the prior's mean)", torch.no_grad()(lambda model, n: _decode(model, torch.zeros(n, model.latent_dim)))),
         ("draws one z for all n samples", torch.no_grad()(lambda model, n: _decode(model, torch.randn(1, model.latent_dim).repeat(n, 1)))),
         ("returns the codes, not the images", torch.no_grad()(lambda model, n: torch.randn(n, model.latent_dim))),
+    ],
+    equivalent_answers=[
+        ("draws z on the CPU, moves it with .to(device, dtype), decodes inside with torch.no_grad()", _codes_moved_to_the_device),
+        ("draws z from torch.distributions.Normal(zeros, ones).sample((n,))", _codes_from_distributions),
     ],
     hint="z = torch.randn(n, model.latent_dim, device=next(model.parameters()).device); return model.decode(z), "
          "all under @torch.no_grad().",
