@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..losses import bce_loss, kl_divergence
+from ..models.cvae import one_hot
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
 from .registry import Exercise, fail, register
 
@@ -83,6 +84,22 @@ def lets_gradients_reach_the_features(f, device):
         fail("d sum(out) / dh = 1 for every feature", "no gradient (or a different one)", "do not detach h or build the result with torch.tensor(...)")
 
 
+def _rows_of_the_identity(h, y, n_classes=10):
+    return torch.cat((h, torch.eye(n_classes, device=h.device, dtype=h.dtype)[y]), dim=1)
+
+
+def _scattered_one_hot(h, y, n_classes=10):
+    onehot = torch.zeros(len(y), n_classes, device=h.device).scatter_(1, y.unsqueeze(1), 1.0)
+    return torch.hstack([h, onehot])
+
+
+def _filled_in_place(h, y, n_classes=10):
+    out = h.new_zeros(h.shape[0], h.shape[1] + n_classes)
+    out[:, : h.shape[1]] = h
+    out[torch.arange(len(y), device=y.device), h.shape[1] + y] = 1.0
+    return out
+
+
 register(Exercise(
     id="3.1",
     title="one-hot conditioning",
@@ -95,6 +112,12 @@ register(Exercise(
         ("puts the label first", lambda h, y, n_classes=10: torch.cat([F.one_hot(y, n_classes).float(), h], dim=1)),
         ("adds the one-hot to the first features", lambda h, y, n_classes=10: h[:, :n_classes] + F.one_hot(y, n_classes).float()),
     ],
+    equivalent_answers=[
+        ("F.one_hot(...).float() instead of .to(h.dtype)", lambda h, y, n_classes=10: torch.cat([h, F.one_hot(y, n_classes).float()], 1)),
+        ("picks rows of torch.eye(n_classes)", _rows_of_the_identity),
+        ("scatters the ones into a zero matrix, then torch.hstack", _scattered_one_hot),
+        ("fills a new zero tensor in place", _filled_in_place),
+    ],
     hint="F.one_hot(y, n_classes) gives an integer N x n_classes matrix: convert it with .float(), then "
          "torch.cat([h, onehot], dim=1) puts it after the features.",
 ))
@@ -106,7 +129,9 @@ class _TinyCVAE(nn.Module):
     """A CVAE small enough for checks: linear encoder and decoder on 1 x 6 x 6 images, 3 classes.
 
     ``fixed_logvar`` pins the encoder's log-variance (a very negative value makes z = mu, so the loss is
-    deterministic); ``calls`` records the labels each method received.
+    deterministic); ``calls`` records the labels each method received. Its methods have the signatures of
+    ``course_lib.models.CVAE`` (labels as indices or one-hot; ``sample(n, generator, labels)``), so an answer
+    written for the course model runs on it.
     """
 
     def __init__(self, latent_dim: int = 2, n_classes: int = 3, fixed_logvar: float | None = None, seed: int = 0) -> None:
@@ -121,28 +146,38 @@ class _TinyCVAE(nn.Module):
         self.calls: list[tuple[str, torch.Tensor]] = []
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        self.calls.append(("encode", y.detach().clone()))
-        out = self.enc(torch.cat([x.flatten(1), F.one_hot(y, self.n_classes).float()], 1))
+        self.calls.append(("encode", self._classes(y)))
+        out = self.enc(torch.cat([x.flatten(1), one_hot(y, self.n_classes)], 1))
         mu, logvar = out.chunk(2, dim=1)
         if self.fixed_logvar is not None:
             logvar = torch.full_like(mu, self.fixed_logvar)
         return mu, logvar
 
-    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        eps = torch.randn_like(mu) if generator is None else torch.randn(mu.shape, generator=generator).to(mu.device)
+        return mu + torch.exp(0.5 * logvar) * eps
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        self.calls.append(("decode", y.detach().clone()))
-        return torch.sigmoid(self.dec(torch.cat([z, F.one_hot(y, self.n_classes).float()], 1))).view(-1, 1, 6, 6)
+        self.calls.append(("decode", self._classes(y)))
+        return torch.sigmoid(self.dec(torch.cat([z, one_hot(y, self.n_classes)], 1))).view(-1, 1, 6, 6)
+
+    @staticmethod
+    def _classes(y: torch.Tensor) -> torch.Tensor:
+        """The labels as class indices: like the course CVAE, the model also takes one-hot labels N x n_classes."""
+        y = y.detach()
+        return y.argmax(1) if y.is_floating_point() and y.dim() == 2 else y.clone()
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x, y)
         return self.decode(self.reparameterize(mu, logvar), y), mu, logvar
 
     @torch.no_grad()
-    def sample(self, y: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        z = torch.randn(len(y), self.latent_dim, generator=generator).to(self.dec.weight.device)
-        return self.decode(z, torch.as_tensor(y, device=z.device))
+    def sample(self, n: int, generator: torch.Generator | None = None, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """As ``course_lib.models.CVAE.sample``: n images for ``labels`` (default 0, 1, ..., n_classes - 1, 0, ...)."""
+        device = self.dec.weight.device
+        labels = torch.arange(n, device=device) % self.n_classes if labels is None else torch.as_tensor(labels, device=device)
+        z = torch.randn(n, self.latent_dim, generator=generator).to(device)
+        return self.decode(z, labels)
 
 
 # ---------------------------------------------------------------- 3.2 conditional_elbo
@@ -268,6 +303,29 @@ def _forgets_beta(model, x, y, beta=1.0):
     return bce_loss(x_hat, x) + kl_divergence(mu, logvar)
 
 
+def _elbo_through_forward(model, x, y, beta=1.0):
+    x_hat, mu, logvar = model(x, y)  # forward encodes, reparameterizes and decodes, with y
+    return bce_loss(x_hat, x) + beta * kl_divergence(mu, logvar)
+
+
+def _elbo_summed_then_divided(model, x, y, beta=1.0):
+    mu, logvar = model.encode(x, y)
+    x_hat = model.decode(model.reparameterize(mu, logvar), y)
+    recon = F.binary_cross_entropy(x_hat, x, reduction="sum")
+    kl = 0.5 * torch.sum(mu ** 2 + logvar.exp() - logvar - 1)
+    return (recon + beta * kl) / x.size(0)
+
+
+def _elbo_with_distributions(model, x, y, beta=1.0):
+    mu, logvar = model.encode(x, y)
+    q = torch.distributions.Normal(mu, torch.exp(0.5 * logvar))
+    x_hat = model.decode(q.rsample(), y)
+    prior = torch.distributions.Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    kl = torch.distributions.kl_divergence(q, prior).sum(dim=1).mean()
+    recon = F.binary_cross_entropy(x_hat, x, reduction="none").view(len(x), -1).sum(dim=1).mean()
+    return recon + beta * kl
+
+
 register(Exercise(
     id="3.2",
     title="the conditional ELBO",
@@ -280,6 +338,11 @@ register(Exercise(
         ("subtracts the KL", _kl_with_the_wrong_sign),
         ("sums over the batch", _sums_over_the_batch),
         ("ignores beta", _forgets_beta),
+    ],
+    equivalent_answers=[
+        ("calls model(x, y) (forward) for x_hat, mu and logvar", _elbo_through_forward),
+        ("model.reparameterize, sums with reduction='sum', then divides by the batch size", _elbo_summed_then_divided),
+        ("samples with Normal(mu, sigma).rsample() and takes torch.distributions.kl_divergence", _elbo_with_distributions),
     ],
     hint="mu, logvar = model.encode(x, y); z = mu + exp(logvar / 2) * randn_like(mu); x_hat = model.decode(z, y); "
          "then bce_loss(x_hat, x) + beta * kl_divergence(mu, logvar) (both from course_lib.losses).",
@@ -298,16 +361,16 @@ def sample_grid(model: nn.Module, n_per_class: int = 10) -> torch.Tensor:
 
 
 def _decoded(model: _TinyCVAE) -> tuple[torch.Tensor, torch.Tensor]:
-    """The labels and codes the decoder was last called with."""
+    """The labels and codes of every decoder call of one answer, in order (one call, or one per class, ...)."""
     calls = [labels for name, labels in model.calls if name == "decode"]
     if not calls:
-        fail("images drawn by model.decode(z, y) (or model.sample(y))", "no call of the decoder")
-    return calls[-1], model.last_z
+        fail("images drawn by model.decode(z, y) (or model.sample(n, labels=y))", "no call of the decoder")
+    return torch.cat(calls), torch.cat(model.codes)
 
 
 class _RecordingCVAE(_TinyCVAE):
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        self.last_z = z.detach().clone()
+        self.codes = getattr(self, "codes", []) + [z.detach().clone()]
         return super().decode(z, y)
 
 
@@ -377,6 +440,33 @@ def _uniform_codes(model, n_per_class=10):
     return model.decode(torch.rand(len(y), model.latent_dim, device=device), y)
 
 
+@torch.no_grad()
+def _one_class_at_a_time(model, n_per_class=10):
+    device = next(model.parameters()).device
+    rows = [model.decode(torch.randn(n_per_class, model.latent_dim, device=device),
+                         torch.full((n_per_class,), c, dtype=torch.long, device=device)) for c in range(model.n_classes)]
+    return torch.cat(rows)
+
+
+def _labels_by_transpose(model, n_per_class=10):
+    device = next(model.parameters()).device
+    y = torch.arange(model.n_classes, device=device).repeat(n_per_class, 1).t().reshape(-1)  # 0 0 0 ... 1 1 1 ...
+    with torch.no_grad():
+        return model.decode(torch.randn(y.numel(), model.latent_dim).to(device), y)
+
+
+@torch.no_grad()
+def _one_hot_labels(model, n_per_class=10):
+    device = next(model.parameters()).device
+    y = F.one_hot(torch.arange(model.n_classes, device=device).repeat_interleave(n_per_class), model.n_classes).float()
+    return model.decode(torch.randn(len(y), model.latent_dim, device=device), y)  # the course CVAE takes one-hot labels too
+
+
+def _with_model_sample(model, n_per_class=10):
+    y = torch.tensor([c for c in range(model.n_classes) for _ in range(n_per_class)], device=next(model.parameters()).device)
+    return model.sample(len(y), labels=y)
+
+
 register(Exercise(
     id="3.3",
     title="conditional generation",
@@ -387,6 +477,12 @@ register(Exercise(
         ("cycles the labels (one class per column)", _cycles_the_labels),
         ("decodes z = 0 only", _decodes_the_mean_only),
         ("draws z from U(0, 1)", _uniform_codes),
+    ],
+    equivalent_answers=[
+        ("decodes one class at a time and concatenates the rows", _one_class_at_a_time),
+        ("labels from arange(...).repeat(n_per_class, 1).t().reshape(-1), z drawn on the CPU and moved", _labels_by_transpose),
+        ("labels from a list comprehension, images from model.sample(n, labels=y)", _with_model_sample),
+        ("gives model.decode one-hot labels", _one_hot_labels),
     ],
     hint="y = torch.arange(model.n_classes).repeat_interleave(n_per_class); z = torch.randn(len(y), model.latent_dim); "
          "both on the model's device (next(model.parameters()).device); return model.decode(z, y).",

@@ -125,6 +125,25 @@ def _second_conv_wrong_input(in_channels, out_channels):
     )
 
 
+class _ConvBlock(nn.Module):
+    """The block as a module with named layers and F.relu in forward (convolutions with their default bias)."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.BatchNorm2d(out_channels)
+        self.conv2, self.bn2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1), nn.BatchNorm2d(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x))))))
+
+
+def _block_in_a_loop(in_channels, out_channels):
+    layers = []
+    for c in (in_channels, out_channels):
+        layers += [nn.Conv2d(c, out_channels, 3, padding="same"), nn.BatchNorm2d(out_channels), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
 register(Exercise(
     id="4.1",
     title="the U-Net conv block",
@@ -136,6 +155,10 @@ register(Exercise(
         ("no padding (the output shrinks)", _no_padding),
         ("no ReLU at the end", _no_final_relu),
         ("the second convolution expects in_channels", _second_conv_wrong_input),
+    ],
+    equivalent_answers=[
+        ("an nn.Module class with named layers and F.relu in forward", _ConvBlock),
+        ("builds the layers in a loop, padding='same', biases kept, ReLU not in place", _block_in_a_loop),
     ],
     hint="nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.BatchNorm2d(out_channels), nn.ReLU(), "
          "then the same with out_channels -> out_channels.",
@@ -255,6 +278,23 @@ def _argmax(logits, target, eps=1.0):
     return 1 - ((2 * (p * t).sum(dims) + eps) / (p.sum(dims) + t.sum(dims) + eps)).mean()
 
 
+def _dice_class_by_class(logits, target, eps=1.0):
+    p = F.softmax(logits, dim=1)
+    dices = []
+    for c in range(logits.shape[1]):
+        p_c, t_c = p[:, c], (target == c).float()
+        dices.append((2 * (p_c * t_c).sum() + eps) / (p_c.sum() + t_c.sum() + eps))
+    return 1 - torch.stack(dices).mean()
+
+
+def _dice_scatter_einsum(logits, target, eps=1.0):
+    p = logits.log_softmax(dim=1).exp()
+    t = torch.zeros_like(p).scatter_(1, target.unsqueeze(1), 1.0)
+    inter = torch.einsum("nchw,nchw->c", p, t)
+    sums = p.transpose(0, 1).reshape(p.shape[1], -1).sum(1) + t.transpose(0, 1).reshape(t.shape[1], -1).sum(1)
+    return 1 - ((2 * inter + eps) / (sums + eps)).sum() / p.shape[1]
+
+
 register(Exercise(
     id="4.2",
     title="the soft Dice loss",
@@ -268,6 +308,10 @@ register(Exercise(
         ("returns the Dice coefficient, not the loss", _returns_dice_not_loss),
         ("averages per-image Dice", _per_image),
         ("uses hard argmax predictions", _argmax),
+    ],
+    equivalent_answers=[
+        ("one Dice per class in a loop over the classes", _dice_class_by_class),
+        ("probabilities from log_softmax().exp(), one-hot by scatter_, intersections by einsum", _dice_scatter_einsum),
     ],
     hint="p = logits.softmax(dim=1); t = F.one_hot(target, C).permute(0, 3, 1, 2).float(); sum p * t, p and t over dims "
          "(0, 2, 3) to get one number per class; dice = (2 * inter + eps) / (sum_p + sum_t + eps); return 1 - dice.mean().",
@@ -369,6 +413,31 @@ def _integer_division(prediction, target, n_classes):
     return torch.stack([((prediction == c) & (target == c)).sum() // ((prediction == c) | (target == c)).sum().clamp_min(1) for c in range(n_classes)])
 
 
+def _iou_from_one_hot_counts(prediction, target, n_classes):
+    p = F.one_hot(prediction.reshape(-1), n_classes)
+    t = F.one_hot(target.reshape(-1), n_classes)
+    inter = (p * t).sum(0)
+    union = p.sum(0) + t.sum(0) - inter
+    return inter.float() / union.float()  # 0 / 0 is NaN in floating point
+
+
+def _iou_from_bincount(prediction, target, n_classes):
+    inter = torch.bincount(target[prediction == target], minlength=n_classes)
+    area_p = torch.bincount(prediction.flatten(), minlength=n_classes)
+    area_t = torch.bincount(target.flatten(), minlength=n_classes)
+    union = (area_p + area_t - inter).double()
+    return torch.where(union > 0, inter / union, torch.full_like(union, float("nan"))).float()
+
+
+def _iou_with_python_numbers(prediction, target, n_classes):
+    values = []
+    for c in range(n_classes):
+        inter = ((prediction == c) & (target == c)).sum().item()
+        union = ((prediction == c) | (target == c)).sum().item()
+        values.append(inter / union if union else float("nan"))
+    return torch.tensor(values, device=prediction.device)
+
+
 register(Exercise(
     id="4.3",
     title="intersection over union",
@@ -380,6 +449,11 @@ register(Exercise(
         ("divides by the target only (recall)", _recall_instead),
         ("gives 0 for an absent class", _zero_when_absent),
         ("integer division", _integer_division),
+    ],
+    equivalent_answers=[
+        ("counts with F.one_hot over all pixels, lets 0 / 0 give NaN", _iou_from_one_hot_counts),
+        ("counts with torch.bincount", _iou_from_bincount),
+        ("a loop with Python numbers, then torch.tensor", _iou_with_python_numbers),
     ],
     hint="for each class c: p = prediction == c, t = target == c; intersection (p & t).sum(), union (p | t).sum(); "
          "IoU = intersection / union as a float, and float('nan') when the union is 0. Stack the C values.",
@@ -455,6 +529,17 @@ def _adds(skip, x):
     return skip[..., : x.shape[-2], : x.shape[-1]][:, : x.shape[1]] + x
 
 
+def _crop_by_negative_padding(skip, x):
+    dh, dw = skip.shape[2] - x.shape[2], skip.shape[3] - x.shape[3]
+    cropped = F.pad(skip, [-(dw // 2), -(dw - dw // 2), -(dh // 2), -(dh - dh // 2)])
+    return torch.cat((cropped, x), 1)
+
+
+def _crop_with_narrow(skip, x):
+    top, left = (skip.size(2) - x.size(2)) // 2, (skip.size(3) - x.size(3)) // 2
+    return torch.cat([skip.narrow(2, top, x.size(2)).narrow(3, left, x.size(3)), x], dim=1)
+
+
 register(Exercise(
     id="4.4",
     title="skip concatenation",
@@ -466,6 +551,10 @@ register(Exercise(
         ("puts x first", _x_first),
         ("crops the top-left corner", _crops_the_corner),
         ("adds instead of concatenating", _adds),
+    ],
+    equivalent_answers=[
+        ("crops with F.pad and negative padding", _crop_by_negative_padding),
+        ("crops with Tensor.narrow", _crop_with_narrow),
     ],
     hint="top = (skip.shape[-2] - x.shape[-2]) // 2 and left likewise; crop skip[..., top:top + H, left:left + W]; "
          "then torch.cat([cropped, x], dim=1).",
