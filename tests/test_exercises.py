@@ -157,3 +157,13 @@ def test_a_bce_that_clamps_x_hat_as_the_hint_suggests_passes_1_2():
         return torch.nn.functional.binary_cross_entropy(x_hat.clamp(1e-5, 1 - 1e-5), x, reduction="none").flatten(1).sum(1).mean()
 
     assert run_cases(get("1.2"), clamped, "cpu", hidden=True).passed
+
+
+def test_one_alpha_per_pixel_fails_5_3_on_images_only():
+    from course_lib.exercises.ch05 import _gp_alpha_per_pixel
+
+    report = run_cases(get("5.3"), _gp_alpha_per_pixel, "cpu", hidden=True)
+    failed = [r for r in report.results if not r.passed]
+    assert [r.name for r in failed] == ["works for images N x 1 x 28 x 28 (alpha broadcast over the pixels)"], report.summary()
+    assert "one alpha per image" in failed[0].expected
+

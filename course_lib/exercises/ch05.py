@@ -86,6 +86,12 @@ def averages_over_batches_of_different_sizes(f, device):
     expect_close(_scalar(f(real, fake), "the loss"), _d_loss_formula(real, fake), "the loss", atol=1e-5, rtol=1e-5)
 
 
+def _d_loss_with_bernoulli(real_logits, fake_logits):
+    real = torch.distributions.Bernoulli(logits=real_logits).log_prob(torch.ones_like(real_logits))
+    fake = torch.distributions.Bernoulli(logits=fake_logits).log_prob(torch.zeros_like(fake_logits))
+    return -real.mean() - fake.mean()
+
+
 register(Exercise(
     id="5.1",
     title="the discriminator loss",
@@ -99,6 +105,15 @@ register(Exercise(
          lambda r, f: -(torch.log(torch.sigmoid(r)).mean() + torch.log(1 - torch.sigmoid(f)).mean())),
         ("sums over the batch instead of averaging", lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum()),
         ("forgets the fake term", lambda r, f: F.softplus(-r).mean()),
+        ("one BCE over the concatenated batch (half the loss, sizes mixed)",
+         lambda r, f: F.binary_cross_entropy_with_logits(torch.cat([r, f]), torch.cat([torch.ones_like(r), torch.zeros_like(f)]))),
+    ],
+    equivalent_answers=[
+        ("softplus(-real).mean() + softplus(fake).mean()", lambda r, f: F.softplus(-r).mean() + F.softplus(f).mean()),
+        ("-logsigmoid(real).mean() - logsigmoid(-fake).mean()", lambda r, f: -F.logsigmoid(r).mean() - F.logsigmoid(-f).mean()),
+        ("an nn.BCEWithLogitsLoss() module for both terms",
+         lambda r, f: nn.BCEWithLogitsLoss()(r, torch.ones_like(r)) + nn.BCEWithLogitsLoss()(f, torch.zeros_like(f))),
+        ("uses torch.distributions.Bernoulli(logits=...).log_prob", _d_loss_with_bernoulli),
     ],
     hint="real samples have label 1 and generated ones label 0: "
          "F.binary_cross_entropy_with_logits(real_logits, ones) + F.binary_cross_entropy_with_logits(fake_logits, zeros).",
@@ -149,6 +164,11 @@ register(Exercise(
         ("the saturating loss E[log(1 - D(G(z)))]", lambda f: -F.softplus(f).mean()),
         ("labels the fakes 0 (the discriminator's target)", lambda f: F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))),
         ("log of sigmoid directly (unstable)", lambda f: -torch.log(torch.sigmoid(f)).mean()),
+    ],
+    equivalent_answers=[
+        ("softplus(-logits).mean()", lambda f: F.softplus(-f).mean()),
+        ("-logsigmoid(logits).mean()", lambda f: -F.logsigmoid(f).mean()),
+        ("an nn.BCEWithLogitsLoss() module with target ones", lambda f: nn.BCEWithLogitsLoss()(f, torch.ones_like(f))),
     ],
     hint="the generator wants D(G(z)) = 1: F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits)).",
 ))
@@ -247,6 +267,16 @@ def works_for_image_batches(f, device):
     critic = _Linear(w)
     real, fake = torch.rand(6, 1, 28, 28).to(device), torch.rand(6, 1, 28, 28).to(device)
     expect_close(_gp(f, critic, real, fake), torch.tensor(10.0), "the penalty for images and ||w|| = 2", atol=1e-3)
+    # A linear critic cannot see alpha; f(x) = |x|^2 / 2 can. Images at distance 3 from fakes at 0 give ||grad|| = 3 alpha:
+    # 10 E[(3 alpha - 1)^2] = 10 with one alpha per image (the mean over 5 x 64 images has a standard deviation of
+    # about 0.6), while one alpha per pixel puts every x_hat at distance about 3 / sqrt(3), a penalty of about 5.4.
+    torch.manual_seed(0)
+    real = (3 * F.normalize(torch.randn(64, 784), dim=1)).view(64, 1, 28, 28).to(device)
+    mean = float(torch.stack([_gp(f, _HalfSquare(), real, torch.zeros_like(real)).detach().cpu() for _ in range(5)]).mean())
+    if not 7.5 < mean < 12.5:
+        fail("a penalty of about 10 for images (one alpha per image, of shape N x 1 x 1 x 1)", f"{mean:.3g}",
+             "draw alpha with shape N x 1 x 1 x 1 so that x_hat lies on the segment between a real and a fake image, "
+             "not one alpha per pixel")
 
 
 def _gp_at_real(critic, real, fake, weight=10.0):
@@ -285,6 +315,37 @@ def _gp_grad_outputs(critic, real, fake, weight=10.0):
     return weight * ((torch.linalg.vector_norm(g.reshape(len(g), -1), dim=1) - 1) ** 2).mean()
 
 
+def _gp_lerp_and_eps(critic, real, fake, weight=10.0):
+    n = real.shape[0]
+    alpha = torch.rand(n, 1, device=real.device).expand(n, real[0].numel()).reshape(real.shape)
+    x_hat = torch.lerp(fake.detach(), real.detach(), alpha).requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    norm = torch.sqrt(g.view(n, -1).pow(2).sum(dim=1) + 1e-12)  # an eps guard against the sqrt's infinite slope at 0
+    return weight * torch.mean((norm - 1) ** 2)
+
+
+def _gp_alpha_on_fake(critic, real, fake, weight=10.0):
+    alpha = torch.rand(real.size(0), *([1] * (real.dim() - 1)), device=real.device)
+    x_hat = real.detach() + alpha * (fake.detach() - real.detach())  # alpha ~ U(0, 1) on either end: same points
+    x_hat.requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x_hat), x_hat, grad_outputs=torch.ones(len(real), device=real.device), create_graph=True)
+    return weight * ((g.reshape(len(g), -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def _gp_alpha_per_pixel(critic, real, fake, weight=10.0):
+    alpha = torch.rand_like(real[:, :1])  # N x 1 for points, but N x 1 x 28 x 28 (one per pixel) for images
+    x = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return weight * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def _gp_of_the_mean(critic, real, fake, weight=10.0):
+    alpha = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
+    x = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(critic(x).mean(), x, create_graph=True)  # each gradient shrinks by 1 / N
+    return weight * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
 def _gp_no_graph(critic, real, fake, weight=10.0):
 
     alpha = torch.rand(len(real), *([1] * (real.dim() - 1)), device=real.device)
@@ -307,8 +368,14 @@ register(Exercise(
 
         ("takes the gradient at the real samples", _gp_at_real),
         ("one alpha for the whole batch", _gp_one_alpha),
+        ("one alpha per pixel for images (torch.rand_like(real[:, :1]))", _gp_alpha_per_pixel),
+        ("differentiates critic(x_hat).mean() instead of .sum()", _gp_of_the_mean),
     ],
-    equivalent_answers=[("takes the gradient with grad_outputs=ones and torch.linalg.vector_norm", _gp_grad_outputs)],
+    equivalent_answers=[
+        ("takes the gradient with grad_outputs=ones and torch.linalg.vector_norm", _gp_grad_outputs),
+        ("alpha N x 1 expanded to real's shape, x_hat by torch.lerp, norm as sqrt(sum g^2 + 1e-12)", _gp_lerp_and_eps),
+        ("x_hat = real + alpha (fake - real)", _gp_alpha_on_fake),
+    ],
     hint="alpha = torch.rand(N, 1, ...) on real's device; x_hat = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True); "
          "grad = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)[0]; "
          "return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean().",
@@ -456,6 +523,27 @@ def _step_no_zero_grad(critic, generator, real, optimizer, gp_weight=10.0):
     return loss.detach()
 
 
+def _step_under_no_grad(critic, generator, real, optimizer, gp_weight=10.0):
+    optimizer.zero_grad()
+    with torch.no_grad():
+        fake = generator(torch.randn(real.shape[0], generator.latent_dim, device=real.device))
+    loss = -(critic(real).mean() - critic(fake).mean()) + gradient_penalty(critic, real, fake, gp_weight)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def _step_one_critic_pass(critic, generator, real, optimizer, gp_weight=10.0):
+    fake = generator(torch.randn(len(real), generator.latent_dim, device=real.device)).detach()
+    scores = critic(torch.cat([real, fake]))  # one pass over both batches
+    real_scores, fake_scores = scores[: len(real)], scores[len(real):]
+    loss = fake_scores.mean() - real_scores.mean() + _gp_grad_outputs(critic, real, fake, gp_weight)
+    optimizer.zero_grad(set_to_none=False)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 register(Exercise(
     id="5.4",
     title="one critic step of WGAN-GP",
@@ -467,6 +555,10 @@ register(Exercise(
         ("flips the sign of the critic loss", _step_flipped),
         ("forgets the gradient penalty", _step_no_gp),
         ("forgets optimizer.zero_grad()", _step_no_zero_grad),
+    ],
+    equivalent_answers=[
+        ("generates under torch.no_grad(), zeroes first, writes -(E f(x) - E f(G(z)))", _step_under_no_grad),
+        ("one critic pass over torch.cat([real, fake]), a hand-written penalty", _step_one_critic_pass),
     ],
     hint="z = torch.randn(len(real), generator.latent_dim, device=real.device); fake = generator(z).detach(); "
          "loss = critic(fake).mean() - critic(real).mean() + gradient_penalty(critic, real, fake, gp_weight); "

@@ -118,6 +118,26 @@ def _fd_unsquared_mean(a, b):
     return _fd_no_mean(a, b) + (a.double().mean(0) - b.double().mean(0)).norm()
 
 
+def _fd_with_scipy_sqrtm(features_a, features_b):
+    import numpy as np
+    from scipy import linalg
+
+    a, b = features_a.detach().double().cpu().numpy(), features_b.detach().double().cpu().numpy()
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    root = linalg.sqrtm(cov_a @ cov_b).real  # as pytorch-fid does: drop the rounding's imaginary part
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(root))
+
+
+def _fd_symmetric_root(features_a, features_b):
+    a, b = features_a.double(), features_b.double()
+    ca, cb = (a - a.mean(0)).T @ (a - a.mean(0)) / (len(a) - 1), (b - b.mean(0)).T @ (b - b.mean(0)) / (len(b) - 1)
+    w, v = torch.linalg.eigh(ca)
+    root_a = v @ torch.diag(w.clamp(min=0).sqrt()) @ v.T  # S_a^(1/2)
+    # Tr (S_a S_b)^(1/2) = Tr (S_a^(1/2) S_b S_a^(1/2))^(1/2), the root of a symmetric matrix
+    cross = torch.linalg.eigvalsh(root_a @ cb @ root_a).clamp(min=0).sqrt().sum()
+    return torch.sum((a.mean(0) - b.mean(0)) ** 2) + torch.trace(ca) + torch.trace(cb) - 2 * cross
+
+
 register(Exercise(
     id="6.1",
     title="the Frechet distance",
@@ -129,6 +149,10 @@ register(Exercise(
         ("treats the covariances as diagonal", _fd_diagonal),
         ("forgets the factor 2 of the cross term", _fd_no_factor_2),
         ("uses ||mu_a - mu_b|| instead of its square", _fd_unsquared_mean),
+    ],
+    equivalent_answers=[
+        ("uses numpy and scipy.linalg.sqrtm, returns a float", _fd_with_scipy_sqrtm),
+        ("covariances by hand, Tr (S_a^(1/2) S_b S_a^(1/2))^(1/2) with torch.linalg.eigh / eigvalsh", _fd_symmetric_root),
     ],
     hint="mu = x.mean(0); S = torch.cov(x.T); Tr((S_a S_b)^(1/2)) = torch.linalg.eigvals(S_a @ S_b).real.clamp(min=0).sqrt().sum(); "
          "work in float64 (x.double()).",
@@ -203,6 +227,24 @@ def _verdict_no_tie(table):
     return HOLDS if table["AE"]["recon_train"] < table["VAE"]["recon_train"] else DOES_NOT_HOLD
 
 
+def _verdict_by_the_ratio(table):
+    ratio = table["AE"]["recon_train"] / table["VAE"]["recon_train"]
+    if ratio <= 0.95:
+        return "holds"
+    elif ratio >= 1.05:
+        return "does not hold"
+    else:
+        return "depends"
+
+
+def _verdict_tie_first(table):
+    ae, vae = table["AE"]["recon_train"], table["VAE"]["recon_train"]
+    delta = (ae - vae) / vae
+    if abs(delta) < 0.05:
+        return DEPENDS
+    return HOLDS if delta < 0 else DOES_NOT_HOLD
+
+
 register(Exercise(
     id="6.2",
     title="a verdict from the numbers (claim 1)",
@@ -214,6 +256,10 @@ register(Exercise(
         ("uses the absolute difference", _verdict_absolute),
         ("has no tie band", _verdict_no_tie),
         ("returns a bool", lambda table: table["AE"]["recon_train"] < table["VAE"]["recon_train"]),
+    ],
+    equivalent_answers=[
+        ("compares the ratio ae / vae with 0.95 and 1.05", _verdict_by_the_ratio),
+        ("tests the tie band |delta| < 0.05 first", _verdict_tie_first),
     ],
     hint='ae, vae = table["AE"]["recon_train"], table["VAE"]["recon_train"]; d = (ae - vae) / vae; '
          'return "holds" if d <= -0.05, "does not hold" if d >= 0.05, else "depends".',
