@@ -103,3 +103,50 @@ def test_measure_fills_every_column_the_claims_read(device, classifier):
 def test_measure_needs_models():
     with pytest.raises(CourseInputError, match="at least one model"):
         measure({}, tiny_data("cpu"))
+
+
+def bold_in(html: str, column: str) -> list[str]:
+    """The models whose cell in ``column`` (a header of the HTML table) is bold."""
+    import re
+
+    headers = re.findall(r"<th>(.*?)</th>", html)
+    index = next(i for i, h in enumerate(headers) if h.split(" ")[0] == column)
+    rows = re.findall(r"<tr[^>]*><td style='text-align:left'><b>(.*?)</b></td>(.*?)</tr>", html)
+    return [name for name, cells in rows if re.findall(r"<td>(.*?)</td>", cells)[index - 1].startswith("<b>")]
+
+
+def reference_like_table() -> dict:
+    """The reference run's shape: GANs over-sharp or under-sharp, VAEs blurry, the real digits in between."""
+    return {
+        REAL: {"fd": 3.5, "classes": 10, "entropy": 0.9999, "sharpness": 0.188},
+        "VAE": {"fd": 83.5, "classes": 10, "entropy": 0.9925, "sharpness": 0.046, "roughness": 1.41},
+        "DCGAN": {"fd": 75.4, "classes": 10, "entropy": 0.9265, "sharpness": 0.300, "roughness": 1.38},
+        "WGAN-GP": {"fd": 77.3, "classes": 10, "entropy": 0.9736, "sharpness": 0.170, "roughness": 1.30},
+    }
+
+
+def test_an_over_sharp_model_does_not_win_sharpness_the_one_closest_to_real_does():
+    html = table_html(reference_like_table())
+    assert bold_in(html, "sharpness") == ["WGAN-GP"]  # |0.170 - 0.188| beats the sharpest, DCGAN's 0.300
+    assert bold_in(html, "entropy") == ["VAE"]  # closest to the real digits' 0.9999 (here also the highest)
+    assert bold_in(html, "FD") == ["DCGAN"]  # lower is better, and the real-data floor is never the best
+    assert "sharpness &asymp;" in html and "closest to the real-data row" in html
+
+
+def test_entropy_is_ranked_by_closeness_to_real_not_by_size():
+    t = {REAL: {"entropy": 0.90}, "A": {"entropy": 1.0}, "B": {"entropy": 0.88}}
+    assert bold_in(table_html(t), "entropy") == ["B"]
+
+
+def test_no_best_in_the_roughness_column_and_a_footnote_says_why():
+    html = table_html(reference_like_table())
+    assert bold_in(html, "roughness") == []
+    assert "roughness: no best marked: measured on different kinds of paths" in html
+    assert html.index("</table>") < html.index("no best marked")  # the footnote sits under the table
+
+
+def test_without_a_real_value_closeness_columns_get_no_best():
+    t = {"VAE": {"fd": 80.0, "sharpness": 0.05}, "DCGAN": {"fd": 70.0, "sharpness": 0.3}}
+    html = table_html(t)
+    assert bold_in(html, "sharpness") == [] and bold_in(html, "FD") == ["DCGAN"]
+    assert "no best marked where the real-data row has no value" in html
