@@ -150,3 +150,10 @@ def test_without_a_real_value_closeness_columns_get_no_best():
     html = table_html(t)
     assert bold_in(html, "sharpness") == [] and bold_in(html, "FD") == ["DCGAN"]
     assert "no best marked where the real-data row has no value" in html
+
+
+def test_models_tied_at_the_best_are_all_marked_and_a_column_where_all_tie_marks_none():
+    t = {REAL: {"classes": 10}, "A": {"classes": 10, "fd": 5.0}, "B": {"classes": 10, "fd": 5.0}, "C": {"classes": 10, "fd": 9.0}}
+    html = table_html(t)
+    assert bold_in(html, "classes") == []  # every model covers all classes: the column tells none apart
+    assert bold_in(html, "FD") == ["A", "B"]

@@ -340,11 +340,12 @@ NO_BEST = {
 }
 
 
-def best_of_each_column(table: Mapping[str, Mapping[str, float | None]], keys) -> dict[str, str]:
-    """The best model of each column in ``keys`` (the ``real data`` row never wins): the smallest value in
+def best_of_each_column(table: Mapping[str, Mapping[str, float | None]], keys) -> dict[str, list[str]]:
+    """The best models of each column in ``keys`` (the ``real data`` row never wins): the smallest value in
     :data:`LOWER_IS_BETTER`, the smallest |value - real| in :data:`CLOSEST_TO_REAL` (none without a real-data
-    value), none in :data:`NO_BEST`, and the largest value in every other column."""
-    best: dict[str, str] = {}
+    value), none in :data:`NO_BEST`, and the largest value in every other column. Models tied at the best
+    value are all marked; a column where every model ties marks none (it tells no model apart)."""
+    best: dict[str, list[str]] = {}
     real_row = table.get(REAL, {})
     for key in keys:
         values = {m: r[key] for m, r in table.items() if m != REAL and _is_number(r.get(key))}
@@ -353,9 +354,13 @@ def best_of_each_column(table: Mapping[str, Mapping[str, float | None]], keys) -
         if key in CLOSEST_TO_REAL:
             if not _is_number(real_row.get(key)):
                 continue
-            best[key] = min(values, key=lambda m: abs(values[m] - real_row[key]))
+            score = {m: abs(v - real_row[key]) for m, v in values.items()}
         else:
-            best[key] = (min if key in LOWER_IS_BETTER else max)(values, key=values.get)
+            score = {m: (v if key in LOWER_IS_BETTER else -v) for m, v in values.items()}
+        top = min(score.values())
+        winners = [m for m in values if score[m] == top]
+        if len(winners) < len(values) or len(values) == 1:
+            best[key] = winners
     return best
 
 
@@ -400,7 +405,7 @@ def table_html(table: Mapping[str, Mapping[str, float | None]], columns=COLUMNS)
     body = ""
     for name, row in table.items():
         cells = "".join(
-            f"<td>{'<b>' if best.get(k) == name else ''}{_cell(row.get(k), f)}{'</b>' if best.get(k) == name else ''}</td>"
+            f"<td>{'<b>' if name in best.get(k, ()) else ''}{_cell(row.get(k), f)}{'</b>' if name in best.get(k, ()) else ''}</td>"
             for k, _, f in present
         )
         style = " style='color:#555;font-style:italic'" if name == REAL else ""
