@@ -10,6 +10,9 @@ name                      what                                                  
 ``digit-scenes``          2-4 MNIST-5k digits on a 64 x 64 canvas, per-pixel digit class no
 ``ring8``, ``grid25``     2-D Gaussian mixtures for mode collapse                        no
 ========================  ============================================================  =======
+
+``load_mnist5k_binarised()`` gives MNIST-5k's test split binarised once with ``binarise`` (one seeded draw
+x ~ Bernoulli(grey level)), the data on which a Bernoulli decoder's ELBO and IWAE bound are bounds on log p(x).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import torch
 
 from ..utils import resolve_device
 from .batches import Batches
+from .binarised import BINARISE_SEED, binarise, load_mnist5k_binarised
 from .cache import cached
 from .mnist5k import load_mnist5k
 from .pets import load_pets
@@ -56,7 +60,7 @@ def load(name: str, device: torch.device | str | None = None, **options: int) ->
 
 
 __all__ = [
-    "DATASETS", "Batches", "Dataset", "DatasetUnavailableError", "SCENE_BACKGROUND", "SCENE_CLASSES", "SHAPE_CLASSES",
-    "Split", "TOY_SIGMA", "UnknownDatasetError", "grid25_centres", "load", "load_mnist5k", "load_pets", "load_torchvision",
+    "BINARISE_SEED", "DATASETS", "Batches", "Dataset", "DatasetUnavailableError", "SCENE_BACKGROUND", "SCENE_CLASSES", "SHAPE_CLASSES",
+    "Split", "TOY_SIGMA", "UnknownDatasetError", "binarise", "grid25_centres", "load", "load_mnist5k", "load_mnist5k_binarised", "load_pets", "load_torchvision",
     "make_digit_scenes", "make_shapes", "ring8_centres", "sample_mixture", "toy_centres",
 ]
