@@ -41,6 +41,18 @@ def _last_lines(log: Path, n: int = 3) -> str:
     return " | ".join(lines[-n:])
 
 
+def _stop_with_parent() -> None:  # runs in the grading process between fork and exec
+    """On Linux, the grading process gets SIGTERM when ``course grade`` dies (it then kills its worker)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def grade_in_process(submission: Submission, scratch: Path, index: int, source_dir: Path, timeout: float, threads: int,
                      hide: Sequence[Path], submission_timeout: float = SUBMISSION_TIMEOUT) -> NotebookGrade:
     """Grade one submission in a grading process of its own; a grader that fails gives a grade with a note."""
@@ -52,7 +64,8 @@ def grade_in_process(submission: Submission, scratch: Path, index: int, source_d
     env = {**os.environ, "COURSE_PROGRESS": "0", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     started, why = time.perf_counter(), ""
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   preexec_fn=_stop_with_parent)
         try:
             code = process.wait(submission_timeout)
         except subprocess.TimeoutExpired:
