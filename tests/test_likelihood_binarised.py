@@ -15,6 +15,7 @@ from course_lib.metrics.likelihood import (
 )
 from course_lib.models import CVAE, MLPVAE
 from course_lib.train import model_settings
+from vae_support import zero_vae
 
 
 def test_binarise_is_deterministic_binary_and_keeps_the_grey_level_mean(device):
@@ -57,14 +58,6 @@ def test_bits_per_dim_of_784_ln2_nats_is_exactly_one():
     assert torch.allclose(nats_to_bits_per_dim(torch.tensor([784 * math.log(2), 392 * math.log(2)]), 784), torch.tensor([1.0, 0.5]))
     with pytest.raises(CourseInputError, match="dims"):
         nats_to_bits_per_dim(1.0, 0)
-
-
-def zero_vae(device) -> MLPVAE:
-    model = MLPVAE(latent_dim=3, hidden=16).to(device)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.zero_()
-    return model
 
 
 def test_a_coin_flip_decoder_costs_one_bit_per_pixel_on_binary_images(device):

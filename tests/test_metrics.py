@@ -20,6 +20,7 @@ from course_lib.metrics import (
 )
 from course_lib.models import Classifier, MLPVAE
 from course_lib.input_checks import CourseInputError
+from vae_support import zero_vae
 
 
 def test_iou_and_dice_on_hand_made_masks(device):
@@ -123,14 +124,6 @@ def test_mode_coverage_of_a_collapsed_or_a_scattered_generator(device):
     assert tuple(mode_coverage(scattered, "ring8")) == (0, 0.0)
     with pytest.raises(CourseInputError, match="sigma"):
         mode_coverage(scattered, centres)
-
-
-def zero_vae(device) -> MLPVAE:
-    model = MLPVAE(latent_dim=3, hidden=16).to(device)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.zero_()
-    return model
 
 
 def test_iwae_of_a_zero_initialised_vae_is_exactly_minus_d_log_two(device):

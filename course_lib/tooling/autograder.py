@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .authoring import NotebookReadError, chapter_of, read_notebook
-from .grading import DEFAULT_TIMEOUT, NotebookGrade, not_graded, plan_exercises
+from .grading import DEFAULT_TIMEOUT, NotebookGrade, gradescope_results, not_graded, plan_exercises
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = ("pyproject.toml", "README.md")
@@ -110,26 +110,10 @@ def _missing(chapter: str, source: Path, why: str) -> NotebookGrade:
     return NotebookGrade(f"(chapter {chapter})", chapter, [not_graded(p, why) for p in plan], error=why, learner="submission")
 
 
-def results_json(grades: Sequence[NotebookGrade], notes: Sequence[str]) -> dict[str, Any]:
-    """One results.json for an assignment of one or more chapters."""
-    parts = [g.gradescope() for g in grades]
-    results: dict[str, Any] = {
-        "score": round(sum(p["score"] for p in parts), 2),
-        "execution_time": round(sum(p["execution_time"] for p in parts), 1),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": [t for p in parts for t in p["tests"]],
-    }
-    output = [*notes, *(p["output"] for p in parts if p.get("output"))]
-    if output:
-        results["output"] = "\n".join(output)
-    return results
-
-
 def run(root: Path, timeout: float = DEFAULT_TIMEOUT, out: Any = None) -> dict[str, Any]:
     """Grade ``root/submission`` against the chapters in ``root/source``; write ``root/results/results.json``."""
     from .classroom import grade_submissions
-    from .grade_process import write_json_atomically
+    from .grade_process import write_json
     from .submissions import Submission
 
     out = out or sys.stdout
@@ -171,10 +155,10 @@ def run(root: Path, timeout: float = DEFAULT_TIMEOUT, out: Any = None) -> dict[s
         print(grade.table(), file=out)
         for flag in grade.flags:
             print(f"  ! {flag}", file=out)
-    data = results_json(grades, notes)
+    data = gradescope_results(grades, notes)
     data["execution_time"] = round(time.perf_counter() - started, 1)
     results_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomically(results_dir / "results.json", data)
+    write_json(results_dir / "results.json", data)
     print(f"score {data['score']} of {sum(t['max_score'] for t in data['tests']):g}; wrote {results_dir / 'results.json'}", file=out)
     return data
 

@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from .grading import DEFAULT_TIMEOUT, NotebookGrade, default_source_dir
-from .submissions import Submission, SubmissionsError, collect
+from .submissions import Submission, SubmissionsError, collect, unique_names
 
 GRADER_MODULE = "course_lib.tooling.grade_process"
 SUBMISSION_TIMEOUT = 3600.0  # seconds for one whole submission, its grader's start included
@@ -120,8 +121,6 @@ def grade_submissions(submissions: Sequence[Submission], source_dir: Path | None
                 bar.update()
     finally:
         if own:
-            import shutil
-
             shutil.rmtree(scratch, ignore_errors=True)
     return [g for g in grades if g is not None]
 
@@ -134,15 +133,7 @@ def file_name(learner: str) -> str:
 
 
 def _unique_names(grades: Sequence[NotebookGrade]) -> list[str]:
-    names, used = [], set()
-    for g in grades:
-        base = file_name(g.learner or Path(g.notebook).stem)
-        name, n = base, 2
-        while name in used:
-            name, n = f"{base}-{n}", n + 1
-        used.add(name)
-        names.append(name)
-    return names
+    return unique_names(file_name(g.learner or Path(g.notebook).stem) for g in grades)
 
 
 def json_paths(json_path: Path, grades: Sequence[NotebookGrade]) -> list[Path]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from .grading import DEFAULT_TIMEOUT, grade_notebook
@@ -24,17 +22,11 @@ def _stop(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def write_json_atomically(path: Path, data: object) -> None:
-    """``path`` gets the whole of ``data`` or stays as it was."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=1)
-            out.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def write_json(path: Path, data: object) -> None:
+    """``path`` gets the whole of ``data`` or stays as it was (``atomic_write``)."""
+    from ..data.layers import atomic_write
+
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sandbox.cleanup()
     grade.learner = args.learner
-    write_json_atomically(args.result, grade.to_dict())
+    write_json(args.result, grade.to_dict())
     return 0
 
 

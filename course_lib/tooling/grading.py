@@ -155,16 +155,7 @@ class NotebookGrade:
 
     def gradescope(self) -> dict[str, Any]:
         """Gradescope's results.json content: two tests per exercise (visible, and hidden until published)."""
-        results: dict[str, Any] = {
-            "score": self.score,
-            "execution_time": round(self.wall_time or self.execution_time, 1),
-            "visibility": "visible",
-            "stdout_visibility": "hidden",  # the grader's log (sandbox, flags) is for the instructor
-            "tests": [test for e in self.exercises for test in e.tests()],
-        }
-        if self.error:
-            results["output"] = self.error
-        return results
+        return gradescope_results([self])
 
     def table(self) -> str:
         """The score table: exercise, points, score, feedback."""
@@ -182,6 +173,23 @@ class NotebookGrade:
                 lines.extend(f"  {'':<{width}}  {'':>6}  {'':>6}  ! {flag}" for flag in e.flags)
             lines.append(f"  {'total':<{width}}  {self.max_score:>6g}  {self.score:>6.2f}")
         return "\n".join(lines)
+
+
+def gradescope_results(grades: Sequence[NotebookGrade], notes: Sequence[str] = ()) -> dict[str, Any]:
+    """One results.json for one notebook or an assignment of several: every exercise's tests, the top-level
+    ``visibility`` and ``stdout_visibility`` (the grader's log names the sandbox and the flags: for the
+    instructor), the time, and ``notes`` and the grades' errors as the output."""
+    results: dict[str, Any] = {
+        "score": round(sum(g.score for g in grades), 2),
+        "execution_time": round(sum(g.wall_time or g.execution_time for g in grades), 1),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": [test for g in grades for e in g.exercises for test in e.tests()],
+    }
+    output = [*notes, *(g.error for g in grades if g.error)]
+    if output:
+        results["output"] = "\n".join(output)
+    return results
 
 
 # ---------------------------------------------------------------- what each exercise's worker runs
@@ -390,8 +398,7 @@ def judge_exercise(planned: Planned, program: list[tuple[str, str]], sandbox: An
     flags = [FLAG] if matches_reference(planned.source, exercise) else []
     channel = Channel(sandbox, program, planned.name, timeout, blocked, message)
 
-    visible = len(exercise.visible_cases)
-    n_hidden = len(exercise.cases(hidden=True)) - visible
+    visible, n_hidden = case_counts(exercise)
 
     def done(summary: str, results: Sequence[Any] = (), visible_passed: bool = False) -> tuple[ExerciseScore, bool]:
         channel.close()
@@ -500,7 +507,11 @@ def not_graded(planned: Planned, why: str) -> ExerciseScore:
     """An exercise that scores 0 without running: ``why`` says so in both its tests."""
     from ..exercises import get
 
-    exercise = get(planned.id)
+    visible, hidden = case_counts(get(planned.id))
+    return ExerciseScore(planned.id, planned.name, planned.points, 0.0, why, n_visible=visible, n_hidden=hidden, notes=[why])
+
+
+def case_counts(exercise: Any) -> tuple[int, int]:
+    """(visible, hidden) case counts of a registered exercise."""
     visible = len(exercise.visible_cases)
-    return ExerciseScore(planned.id, planned.name, planned.points, 0.0, why, n_visible=visible,
-                         n_hidden=len(exercise.cases(hidden=True)) - visible, notes=[why])
+    return visible, len(exercise.cases(hidden=True)) - visible

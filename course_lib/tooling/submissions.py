@@ -125,14 +125,21 @@ def collect(arguments: Sequence[str | Path], scratch: Path) -> list[Submission]:
             found += [(m.stem, m, m.parent) for m in matches]
         else:
             raise SubmissionsError(f"{argument}: no such file or folder")
-    submissions, used, seen = [], set(), set()
+    kept, seen = [], set()
     for name, path, root in found:
-        if path.resolve() in seen:  # named twice (a folder and a glob): graded once
-            continue
-        seen.add(path.resolve())
-        unique, n = name, 2
-        while unique in used:
-            unique, n = f"{name}-{n}", n + 1
-        used.add(unique)
-        submissions.append(Submission(unique, path, root))
-    return submissions
+        if path.resolve() not in seen:  # named twice (a folder and a glob): graded once
+            seen.add(path.resolve())
+            kept.append((name, path, root))
+    return [Submission(unique, path, root) for unique, (_, path, root) in zip(unique_names(n for n, _, _ in kept), kept)]
+
+
+def unique_names(names: Iterable[str]) -> list[str]:
+    """``names`` with repeats told apart: ``name``, ``name-2``, ``name-3``..."""
+    unique, used = [], set()
+    for name in names:
+        candidate, n = name, 2
+        while candidate in used:
+            candidate, n = f"{name}-{n}", n + 1
+        used.add(candidate)
+        unique.append(candidate)
+    return unique
