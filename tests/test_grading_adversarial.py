@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -36,6 +37,7 @@ WRONG = {"0.1": "def normalize_images(x):\n    return x", "0.2": "def flatten_im
 SOLUTION = ROOT / "solutions" / "00_start_here.ipynb"
 PWNED = Path("/tmp/course-grader-pwned")
 PORT_FILE = "/tmp/course-grader-port"
+CLASSMATES = Path("/tmp/course-grader-classmates")  # another learner's solved notebook, readable by anyone
 
 # name: (what it tries, exercise attacked, the cell)
 ATTACKS: dict[str, tuple[str, str, str]] = {
@@ -90,6 +92,11 @@ ATTACKS: dict[str, tuple[str, str, str]] = {
     "network": ("connects to a server of the grader's machine", "0.1",
                 "import socket\ntry:\n    port = int(open(" + repr(PORT_FILE) + ").read())\n"
                 "    socket.create_connection(('127.0.0.1', port), timeout=2).sendall(b'hello')\nexcept OSError:\n    pass\n" + STUB["0.1"]),
+    "copies_a_classmate": ("reads a classmate's solved notebook from the class's folder and execs its answer", "0.1",
+                           "import glob, json\nfor path in glob.glob(" + repr(str(CLASSMATES / "*.ipynb")) + "):\n"
+                           "    cells = json.load(open(path))['cells']\n"
+                           "    exec(next(''.join(c['source']) for c in cells if c.get('metadata', {}).get('course', {}).get('exercise') == '0.1'))\n"
+                           "    break\nelse:\n" + "\n".join("    " + line for line in STUB["0.1"].splitlines())),
     "returns_a_lying_object": ("returns an object whose ==, bool and every method say yes", "0.1",
                                "class Yes:\n    def __eq__(self, other): return True\n    def __bool__(self): return True\n"
                                "    def __getattr__(self, name): return lambda *a, **k: self\n"
@@ -147,6 +154,12 @@ def attacked(tmp_path_factory):
         other = "0.2" if target == "0.1" else "0.1"
         paths[name] = _submission(folder, name, {target: cell, other: HONEST[other]})
     paths["honest"] = _submission(folder, "honest", HONEST)
+    shutil.rmtree(CLASSMATES, ignore_errors=True)
+    CLASSMATES.mkdir(mode=0o755)
+    os.chmod(CLASSMATES, 0o755)
+    paths["classmate"] = _submission(CLASSMATES, "classmate", {"0.1": "def normalize_images(x):\n    return x.double().div(255).float()",
+                                                               "0.2": HONEST["0.2"]})
+    os.chmod(paths["classmate"], 0o644)  # nobody could read it but for the grader hiding every submission's folder
     paths["pasted_reference"] = _submission(folder, "pasted_reference", {"0.1": (
         "def normalize_images(x: torch.Tensor) -> torch.Tensor:\n    # copied from the library\n    return x.float() / 255"),
         "0.2": HONEST["0.2"]})
