@@ -1,4 +1,4 @@
-"""Notebook 06's measurement as a benchmark: five models x three seeds, one table, eight verdicts.
+"""Notebook 06's measurement as a benchmark: five models x five seeds (three in quick), one table, eight verdicts.
 
 Usage: python benchmarks/comparisons.py [--device D] [--json PATH] [--profile full|quick] [--record]
 
@@ -26,7 +26,7 @@ def main() -> None:
         raise SystemExit("--record stores the verdicts of the full profile; run it with --profile full.")
 
     from course_lib.analysis.comparison.claims import judge_all
-    from course_lib.analysis.comparison.measure import CONTENDERS, SEEDS, format_table, measure
+    from course_lib.analysis.comparison.measure import CONTENDERS, comparison_seeds, format_table, measure
     from course_lib.config import get_device
     from course_lib.data import load
     from course_lib.train import course_classifier
@@ -35,12 +35,13 @@ def main() -> None:
     from course_lib.train.pretrained import RECIPES
 
     device = get_device(args.device)
+    seeds = comparison_seeds(args.profile)
     data = load("mnist-5k", device=device)
     classifier = course_classifier(device)
     models: dict = {name: {} for name in CONTENDERS}
     seconds: dict = {name: {} for name in CONTENDERS}
     for name, recipe in CONTENDERS.items():
-        for seed in SEEDS:
+        for seed in seeds:
             model = pretrained(recipe, args.profile, device=device, seed=seed)
             models[name][seed], seconds[name][seed] = model, model.training_record.seconds
     start = time.perf_counter()
@@ -48,7 +49,7 @@ def main() -> None:
     measuring = time.perf_counter() - start
     minutes = (sum(s for by_seed in seconds.values() for s in by_seed.values()) + measuring) / 60
 
-    print(f"\nprofile {args.profile}, device {device}, seeds {list(SEEDS)}: {minutes:.1f} minutes from an empty cache "
+    print(f"\nprofile {args.profile}, device {device}, seeds {list(seeds)}: {minutes:.1f} minutes from an empty cache "
           f"(training {minutes - measuring / 60:.1f}, measuring {measuring / 60:.1f})\n")
     print(format_table(table))
     judgements = judge_all(table)
@@ -56,7 +57,7 @@ def main() -> None:
     _common.print_table([(str(j.claim.number), j.verdict, j.evidence) for j in judgements], ("claim", "verdict", "measured"))
     if args.record:
         path = record_run(REFERENCE_NAME, table, recipes=sorted({RECIPES[r].settings for r in CONTENDERS.values()}),
-                                device=_common.describe_device(device), profile=args.profile, seeds=list(SEEDS),
+                                device=_common.describe_device(device), profile=args.profile, seeds=list(seeds),
                                 minutes=minutes)
         print(f"\nrecorded the reference run in {path}")
     _common.write_json(args.json, {"device": str(device), "profile": args.profile, "minutes": round(minutes, 2),

@@ -6,8 +6,10 @@ import torch
 
 from course_lib.analysis.comparison.claims import judge_all
 from course_lib.analysis.comparison.measure import (
-    REAL, anomaly_scores, anomaly_sets, draw_samples, encode, format_table, kind_of, measure, reconstruction_errors, table_html,
+    BUDGET_COLUMNS, REAL, anomaly_scores, anomaly_sets, draw_samples, encode, format_table, kind_of, measure, reconstruction_bce,
+    reconstruction_errors, spread_interval, table_html,
 )
+from course_lib.analysis.comparison.budget import training_budget
 from course_lib.data import Dataset, Split
 from course_lib.models import CVAE, Classifier, ConvAutoencoder, ConvVAE, DCGANGenerator, MLPAutoencoder
 from course_lib.input_checks import CourseInputError
@@ -157,3 +159,70 @@ def test_models_tied_at_the_best_are_all_marked_and_a_column_where_all_tie_marks
     html = table_html(t)
     assert bold_in(html, "classes") == []  # every model covers all classes: the column tells none apart
     assert bold_in(html, "FD") == ["A", "B"]
+
+
+def test_the_second_ruler_is_the_summed_binary_cross_entropy_of_the_same_reconstructions(device):
+    ae = ConvAutoencoder(latent_dim=4, width=4, hidden=8).to(device).eval()
+    x = tiny_data(device).test.x[:5]
+    x_hat = ae(x).clamp(1e-6, 1 - 1e-6)
+    expected = -(x * x_hat.log() + (1 - x) * (1 - x_hat).log()).flatten(1).sum(1)
+    torch.testing.assert_close(reconstruction_bce(ae, x), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_the_spread_interval_brackets_the_spread_and_needs_three_seeds():
+    values = [70.0, 74.0, 77.0, 81.0, 90.0]
+    t = torch.tensor(values, dtype=torch.float64)
+    cv = float(t.std() / t.mean())
+    low, high = spread_interval(values)
+    assert 0 <= low < cv < high and high - low > 0.02  # five seeds: a wide interval, as it should be
+    assert spread_interval(values) == (low, high)  # seeded: the same interval every time
+    assert spread_interval([5.0] * 5) == (0.0, 0.0)
+    assert all(math.isnan(v) for v in spread_interval([1.0, 2.0]))
+
+
+def test_the_budget_is_read_from_how_each_model_was_trained():
+    assert training_budget({"train": {"epochs": 10, "batch_size": 32}}, 4000) == {"steps": 1250, "images_seen": 40000}
+    gan = training_budget({"train": {"steps": 1000, "n_critic": 3, "batch_size": 64}}, 4000)
+    assert gan == {"steps": 1000, "critic_steps": 3000, "images_seen": 192000}
+    assert training_budget({"train": {"steps": 1000, "batch_size": 64}}, 4000)["critic_steps"] == 1000
+
+
+class Copier(torch.nn.Module):
+    """A 'generator' that returns training images: the memorising model the copies column must catch."""
+
+    def __init__(self, images: torch.Tensor):
+        super().__init__()
+        self.images, self.latent_dim = images, 3
+        self.anchor = torch.nn.Parameter(torch.zeros(1, device=images.device))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        index = (z[:, 0].abs() * 1000).long() % len(self.images)
+        return self.images[index]
+
+    def sample(self, n: int) -> torch.Tensor:
+        return self(torch.randn(n, self.latent_dim, device=self.images.device))
+
+
+def test_measure_adds_precision_recall_copies_and_the_budget_and_a_copier_cannot_win(device, classifier):
+    from types import SimpleNamespace
+
+    data = tiny_data(device)
+    models = tiny_models(device, seeds=(0, 1, 2))
+    for s, model in models["VAE"].items():
+        model.training_record = SimpleNamespace(spec={"train": {"epochs": 10, "batch_size": 32}}, seconds=30.0 + s)
+    models["copier"] = {s: Copier(data.train.x) for s in (0, 1, 2)}
+    t = measure(models, data, n_samples=30, n_pairs=5, steps=4, classifier=classifier,
+                anomalies={"noise": torch.rand(10, 1, 28, 28, device=device)}).table
+    for name in ("AE", "VAE", "CVAE"):
+        assert t[name]["bce_test"] > 0 and t[name]["bce_train"] > 0
+    for name, row in t.items():
+        assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1 and 0 <= row["copies"] <= 1, name
+    assert t["copier"]["copies"] == 1.0 and t["copier"]["fd"] < t["VAE"]["fd"]  # a perfect copy looks like real data
+    assert t["VAE"]["fd_cv_low"] <= t["VAE"]["fd_cv"] <= t["VAE"]["fd_cv_high"]
+    assert t["VAE"]["steps"] == 10 * math.ceil(60 / 32) and t["VAE"]["images_seen"] == 600 and t["VAE"]["train_seconds"] == 30.0
+    assert t["VAE"]["code_size"] == 4 and t["DCGAN"]["code_size"] == 8 and "steps" not in t["AE"]
+    html = table_html(t)
+    assert "copier" not in bold_in(html, "FD") and "copier" not in bold_in(html, "precision")
+    assert "copier: more than 20% of the samples are copies of training images" in html
+    budget = table_html(t, BUDGET_COLUMNS)
+    assert bold_in(budget, "steps") == [] and "no best is marked" in budget and "&darr;" not in budget

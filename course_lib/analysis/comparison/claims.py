@@ -12,15 +12,21 @@ and the verdicts follow. The metrics a rule reads (lower is better unless said):
 
 =====================  ====================================================================
 ``recon_train/test``   mean squared error per image (sum over the 784 pixels), train / test
+``bce_train``          the other ruler: binary cross-entropy per image of the same reconstructions
 ``sharpness``          variance of the Laplacian of the samples (higher: sharper edges)
 ``entropy_worst``      entropy of the classes the classifier sees in the samples, / log 10 (1: even),
                        on the worst of the training seeds
 ``classes_worst``      the fewest classes covered (of 10) over the training seeds
-``fd_cv``              spread of the Frechet distance over seeds: std / mean
+``fd_cv``              spread of the Frechet distance over seeds: std / mean; ``fd_cv_low/high``: its
+                       90 % bootstrap interval over the seeds
 ``roughness``          largest / mean step of the output along latent interpolations (1: even)
 ``auroc_<set>``        ROC-AUC of the reconstruction error, normal test digits vs anomaly set
 ``label_accuracy``     share of CVAE samples the classifier assigns the requested label
 =====================  ====================================================================
+
+Where the table has the budget columns (``code_size``, ``steps``, ``critic_steps``: see ``measure.BUDGET_COLUMNS``),
+each verdict's evidence ends with the settings it holds under, e.g. "under: AE code 16, 1,250 steps; VAE code 16,
+1,250 steps".
 """
 from __future__ import annotations
 
@@ -102,18 +108,43 @@ def _three_way(diff: float, margin: float, holds_when_negative: bool = True) -> 
     return DEPENDS
 
 
+def under(t: Table, *models: str) -> str:
+    """The settings the verdict holds under, from the budget columns when the table has them:
+    "; under: AE code 16, 1,250 steps; VAE code 16, 1,250 steps; 5 seeds" (empty when it has none)."""
+    parts = []
+    for m in models:
+        row = t.get(m, {})
+        said = [f"code {row['code_size']:.0f}"] if row.get("code_size") is not None else []
+        if row.get("steps") is not None:
+            critic = f" ({row['critic_steps']:,.0f} critic)" if row.get("critic_steps") is not None else ""
+            said.append(f"{row['steps']:,.0f} steps{critic}")
+        if said:
+            parts.append(f"{m} " + ", ".join(said))
+    seeds = sorted({t.get(m, {}).get("seeds") for m in models} - {None})
+    tail = f"; {'/'.join(f'{s:.0f}' for s in seeds)} seeds" if seeds and parts else ""
+    return f"; under: {'; '.join(parts)}{tail}" if parts else ""
+
+
 # 1 -------------------------------------------------------------------------------------------------
 def _ae_reconstructs_better(t: Table) -> tuple[str, str]:
     ae, vae = value(t, "AE", "recon_train"), value(t, "VAE", "recon_train")
     d = relative(ae, vae)
-    return _three_way(d, TIE), f"train error AE {ae:.2f} vs VAE {vae:.2f} ({d:+.0%})"
+    verdict, evidence = _three_way(d, TIE), f"train squared error AE {ae:.2f} vs VAE {vae:.2f} ({d:+.0%})"
+    if t["AE"].get("bce_train") is not None and t["VAE"].get("bce_train") is not None:  # the VAE's own ruler
+        ae_bce, vae_bce = value(t, "AE", "bce_train"), value(t, "VAE", "bce_train")
+        d_bce = relative(ae_bce, vae_bce)
+        evidence += f"; train BCE AE {ae_bce:.1f} vs VAE {vae_bce:.1f} ({d_bce:+.0%})"
+        if _three_way(d_bce, TIE) != verdict:
+            verdict = DEPENDS  # the two rulers disagree: the answer depends on the ruler
+    return verdict, evidence + under(t, "AE", "VAE")
 
 
 # 2 -------------------------------------------------------------------------------------------------
 def _ae_overfits(t: Table) -> tuple[str, str]:
     gaps = {m: relative(value(t, m, "recon_test"), value(t, m, "recon_train")) for m in ("AE", "VAE")}
     ae_test, vae_test = value(t, "AE", "recon_test"), value(t, "VAE", "recon_test")
-    evidence = f"test/train gap AE {gaps['AE']:+.0%}, VAE {gaps['VAE']:+.0%}; test error AE {ae_test:.2f}, VAE {vae_test:.2f}"
+    evidence = (f"test/train gap AE {gaps['AE']:+.0%}, VAE {gaps['VAE']:+.0%}; test error AE {ae_test:.2f}, VAE {vae_test:.2f}"
+                + under(t, "AE", "VAE"))
     if gaps["AE"] < OVERFIT_GAP or gaps["AE"] <= gaps["VAE"]:
         return DOES_NOT_HOLD, evidence
     if vae_test < ae_test:
@@ -129,7 +160,7 @@ def _vae_blurrier(t: Table) -> tuple[str, str]:
     vae = value(t, "VAE", "sharpness")
     gans = {g: value(t, g, "sharpness") for g in GANS}
     diffs = [relative(vae, s) for s in gans.values()]  # negative: the VAE is blurrier
-    evidence = f"sharpness VAE {vae:.3g}, " + ", ".join(f"{g} {s:.3g}" for g, s in gans.items())
+    evidence = f"sharpness VAE {vae:.3g}, " + ", ".join(f"{g} {s:.3g}" for g, s in gans.items()) + under(t, "VAE", *GANS)
     if all(d <= -TIE for d in diffs):
         return HOLDS, evidence
     if all(d >= TIE for d in diffs):
@@ -144,7 +175,7 @@ def _gans_collapse(t: Table) -> tuple[str, str]:
     gans = {g: (value(t, g, "entropy_worst"), value(t, g, "classes_worst")) for g in GANS}
     evidence = f"worst seed: VAE entropy {vae:.3f} ({vae_classes:.0f}/10 classes), " + ", ".join(
         f"{g} {e:.3f} ({c:.0f}/10)" for g, (e, c) in gans.items()
-    )
+    ) + under(t, "VAE", *GANS)
     gan_less_even = any(e < vae - ENTROPY_MARGIN or c < vae_classes for e, c in gans.values())
     gan_as_even = all(e >= vae - ENTROPY_MARGIN and c >= vae_classes for e, c in gans.values())
     if gan_less_even and all(e <= vae + ENTROPY_MARGIN for e, _ in gans.values()):
@@ -155,14 +186,28 @@ def _gans_collapse(t: Table) -> tuple[str, str]:
 
 
 # 5 -------------------------------------------------------------------------------------------------
+MIN_SEEDS = 5  # a spread over fewer seeds is too uncertain to decide claim 5
+
+
 def _stability(t: Table) -> tuple[str, str]:
-    cv = {m: value(t, m, "fd_cv") for m in ("VAE", "DCGAN", "WGAN-GP")}
-    evidence = "spread of FD over seeds (std/mean): " + ", ".join(f"{m} {c:.0%}" for m, c in cv.items())
-    vae_steadier = cv["VAE"] < cv["DCGAN"]
-    gp_steadier = cv["WGAN-GP"] < cv["DCGAN"]
-    if vae_steadier and gp_steadier:
+    models = ("VAE", "DCGAN", "WGAN-GP")
+    cv = {m: value(t, m, "fd_cv") for m in models}
+    interval = {m: (value(t, m, "fd_cv_low"), value(t, m, "fd_cv_high")) for m in models}
+    evidence = "spread of FD over seeds (std/mean, 90 % interval): " + ", ".join(
+        f"{m} {cv[m]:.0%} [{lo:.0%}, {hi:.0%}]" for m, (lo, hi) in interval.items()) + under(t, *models)
+    seeds = min(value(t, m, "seeds") for m in models)
+    if seeds < MIN_SEEDS:
+        return DEPENDS, evidence + f" (fewer than {MIN_SEEDS} seeds: too few to tell spreads apart)"
+    dcgan_low, dcgan_high = interval["DCGAN"]
+
+    def compared(m: str) -> int:  # -1: steadier than the DCGAN, +1: less steady, 0: the intervals overlap
+        low, high = interval[m]
+        return -1 if high < dcgan_low else 1 if low > dcgan_high else 0
+
+    vae, gp = compared("VAE"), compared("WGAN-GP")
+    if vae == gp == -1:
         return HOLDS, evidence
-    if not vae_steadier and not gp_steadier:
+    if vae >= 0 and gp >= 0 and (vae == 1 or gp == 1):
         return DOES_NOT_HOLD, evidence
     return DEPENDS, evidence
 
@@ -171,7 +216,7 @@ def _stability(t: Table) -> tuple[str, str]:
 def _smooth_latent(t: Table) -> tuple[str, str]:
     ae, vae = value(t, "AE", "roughness"), value(t, "VAE", "roughness")
     d = relative(vae, ae)
-    return _three_way(d, SMOOTH_MARGIN), f"interpolation roughness VAE {vae:.2f} vs AE {ae:.2f} ({d:+.0%})"
+    return _three_way(d, SMOOTH_MARGIN), f"interpolation roughness VAE {vae:.2f} vs AE {ae:.2f} ({d:+.0%})" + under(t, "AE", "VAE")
 
 
 # 7 -------------------------------------------------------------------------------------------------
@@ -183,7 +228,7 @@ def _anomalies(t: Table) -> tuple[str, str]:
     aucs = {(m, k): value(t, m, k) for m in ("AE", "VAE") for k in auroc_keys(t.get(m, {}))}
     if not aucs:
         raise MissingMetricError("rows 'AE' and 'VAE' have no auroc_<set> values.")
-    evidence = "ROC-AUC " + ", ".join(f"{m} {k[6:].replace('_', ' ')} {a:.2f}" for (m, k), a in aucs.items())
+    evidence = "ROC-AUC " + ", ".join(f"{m} {k[6:].replace('_', ' ')} {a:.2f}" for (m, k), a in aucs.items()) + under(t, "AE", "VAE")
     if all(a >= AUC_GOOD for a in aucs.values()):
         return HOLDS, evidence
     if all(a <= AUC_POOR for a in aucs.values()):
@@ -194,7 +239,7 @@ def _anomalies(t: Table) -> tuple[str, str]:
 # 8 -------------------------------------------------------------------------------------------------
 def _controlled(t: Table) -> tuple[str, str]:
     acc = value(t, "CVAE", "label_accuracy")
-    evidence = f"classifier agrees with the requested label on {acc:.0%} of CVAE samples"
+    evidence = f"classifier agrees with the requested label on {acc:.0%} of CVAE samples" + under(t, "CVAE")
     if acc >= ACC_GOOD:
         return HOLDS, evidence
     if acc <= ACC_POOR:
@@ -204,8 +249,9 @@ def _controlled(t: Table) -> tuple[str, str]:
 
 CLAIMS: tuple[Claim, ...] = (
     Claim(1, "Autoencoders reconstruct training data better than VAEs.",
-          f"holds if the AE's train reconstruction error is at least {TIE:.0%} below the VAE's; does not hold if it is "
-          f"at least {TIE:.0%} above; depends (a tie) in between.", _ae_reconstructs_better),
+          f"holds if the AE's train reconstruction error (squared error) is at least {TIE:.0%} below the VAE's; does not "
+          f"hold if it is at least {TIE:.0%} above; depends (a tie) in between, or when the other ruler (BCE, the VAE's "
+          "own loss) gives another verdict.", _ae_reconstructs_better),
     Claim(2, "Autoencoders over-fit: their error on unseen data is worse; VAEs generalise better.",
           f"holds if the AE's test error exceeds its train error by at least {OVERFIT_GAP:.0%}, by more than the VAE's "
           "does, and the VAE's test error is the lower; does not hold if the AE's gap is below that or not larger "
@@ -218,8 +264,10 @@ CLAIMS: tuple[Claim, ...] = (
           f"than {ENTROPY_MARGIN} below the VAE's (and no GAN is more even than the VAE by more than {ENTROPY_MARGIN}); "
           "does not hold if both GANs cover as many classes and are as even; depends otherwise.", _gans_collapse),
     Claim(5, "VAEs are more stable and easier to train than GANs; WGAN-GP stabilises GAN training.",
-          "with the spread of the Frechet distance over training seeds (std / mean): holds if the VAE's and the "
-          "WGAN-GP's spreads are both below the DCGAN's; does not hold if neither is; depends if only one is.", _stability),
+          f"with the spread of the Frechet distance over at least {MIN_SEEDS} training seeds (std / mean) and its 90 % "
+          "bootstrap interval over the seeds: holds if the VAE's and the WGAN-GP's intervals both lie below the DCGAN's; "
+          "does not hold if neither lies below and one lies above; depends otherwise (overlapping intervals: the seeds "
+          "cannot tell the spreads apart).", _stability),
     Claim(6, "The VAE latent space is smooth: small moves in z give small changes in the output; an AE's is not.",
           f"holds if the VAE's interpolation roughness is at least {SMOOTH_MARGIN:.0%} below the AE's; does not hold if "
           f"at least {SMOOTH_MARGIN:.0%} above; depends in between.", _smooth_latent),
@@ -260,5 +308,5 @@ def verdicts_html(judgements: Sequence[Judgement]) -> str:
 
 __all__ = [
     "CLAIMS", "Claim", "DEPENDS", "DOES_NOT_HOLD", "HOLDS", "Judgement", "MissingMetricError", "VERDICTS",
-    "judge_all", "relative", "value", "verdict_rows", "verdicts_html",
+    "judge_all", "relative", "under", "value", "verdict_rows", "verdicts_html",
 ]

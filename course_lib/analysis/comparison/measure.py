@@ -9,16 +9,27 @@ metric              how                                                         
 ==================  ===========================================================================  ============
 recon_train/test    squared error per image (sum over pixels, mean over images); VAE/CVAE decode  AE VAE CVAE
                     the posterior mean mu
+bce_train/test      the other ruler: binary cross-entropy per image (sum over pixels) of the     AE VAE CVAE
+                    same reconstructions, clamped to [1e-6, 1 - 1e-6] (what a VAE is trained on)
 fd                  Frechet distance of n samples to the n test images in the course             all
                     classifier's features; the ``real data`` row holds the floor (train vs test)
 fd_mean/std/cv      the same over the training seeds (std / mean = cv: the spread)               all
+fd_cv_low/high      a 90 % bootstrap interval of the spread, resampling the seeds                all
+precision, recall   improved precision and recall (k = 3 nearest neighbours) of the samples'    all
+                    classifier features against the test images' (Kynkaanniemi et al. 2019):
+                    quality (samples inside the data's manifold) and diversity told apart
+copies              share of samples closer to a training image (in pixels) than 95 % of test   all
+                    images are: about 5 % for fresh images, near 100 % for a model that copies
 classes, entropy    classes covered (of 10) and class entropy / log 10 of the samples' predicted  all
                     classes; ``*_worst``: the worst seed
 sharpness           variance of the Laplacian of the samples                                     all
 roughness           largest / mean pixel step along 16-step latent interpolations (1: even)       all
 auroc_<set>         ROC-AUC of the reconstruction error: normal test digits vs an anomaly set     AE VAE CVAE
 label_accuracy      share of samples the classifier gives the requested label                    CVAE
-train_seconds       training time of the model (when given)                                      all
+code_size, steps,   the budget: code size, gradient steps, critic steps, real images seen,       all
+critic_steps,       training seconds (:mod:`.budget`; from ``model.training_record`` when the
+images_seen,        model comes from ``pretrained``, ``seconds`` overrides the time)
+train_seconds
 ==================  ===========================================================================  ============
 
 Samples: a VAE decodes z ~ N(0, I); a CVAE decodes z ~ N(0, I) with the labels 0..9 in turn; a GAN's
@@ -40,17 +51,30 @@ from ...metrics.coverage import class_coverage
 from ...models.classifier import predict_labels
 from ...utils import batched, module_device
 from ...metrics.frechet import classifier_features, frechet_distance
+from ...metrics.memorisation import memorisation
+from ...metrics.precision_recall import precision_recall
 from ...metrics.roc import roc_auc
 from ...metrics.sharpness import sharpness
 from ...metrics.smoothness import roughness
 from ...input_checks import CourseInputError
+from .budget import model_budget
 
 KINDS = ("ae", "vae", "cvae", "gan")
 from ...viz.compare import REAL
 N_CLASSES = 10
 # the five models of notebook 06 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
-CONTENDERS = {"AE": "autoencoder", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp"}
-SEEDS = (0, 1, 2)
+# (the AE is chapter 01's autoencoder at the VAE's code size, network and budget: ``autoencoder_16``)
+CONTENDERS = {"AE": "autoencoder_16", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp"}
+# five training seeds in ``full``: a spread over seeds needs them (three give a standard deviation with about +-50 %
+# relative error); ``quick`` keeps three, to stay fast
+PROFILE_SEEDS = {"quick": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
+
+
+def comparison_seeds(profile: str | None = None) -> tuple[int, ...]:
+    """The training seeds of every model of the comparison under ``profile`` (default: the active one)."""
+    from ...config import get_profile
+
+    return PROFILE_SEEDS[get_profile(profile)]
 
 
 def is_conditional(model: nn.Module) -> bool:
@@ -114,6 +138,14 @@ def reconstruct(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None
 def reconstruction_errors(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """Squared error per image, summed over pixels (N,)."""
     return (reconstruct(model, x, y) - x).pow(2).flatten(1).sum(1)
+
+
+@torch.no_grad()
+def reconstruction_bce(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, eps: float = 1e-6) -> torch.Tensor:
+    """Binary cross-entropy per image, summed over pixels (N,): -sum_j [x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j)],
+    with x_hat clamped to [eps, 1 - eps] so that a saturated pixel costs a finite amount."""
+    x_hat = reconstruct(model, x, y).clamp(eps, 1 - eps)
+    return F.binary_cross_entropy(x_hat, x, reduction="none").flatten(1).sum(1)
 
 
 @torch.no_grad()
@@ -182,6 +214,10 @@ class Comparison:
         return {model: row.get(metric) for model, row in self.table.items()}
 
 
+PR_NEIGHBOURS = 3  # k of the k-NN balls of precision and recall (Kynkaanniemi et al. 2019 use k = 3)
+COPY_QUANTILE = 0.05  # "closer to a training image than 95 % of test images are"
+
+
 def _coverage(images: torch.Tensor, classifier: nn.Module) -> tuple[int, float, torch.Tensor]:
     cov = class_coverage(images, classifier, n_classes=N_CLASSES)
     return cov.covered, max(0.0, cov.entropy) / math.log(N_CLASSES), cov.histogram  # max: no -0.0
@@ -194,17 +230,43 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
     return mean, std, std / mean if mean else float("nan")
 
 
+SPREAD_LEVEL = 0.90  # the confidence level of the spread's bootstrap interval
+
+
+def spread_interval(values: list[float], level: float = SPREAD_LEVEL, seed: int = 0) -> tuple[float, float]:
+    """A percentile bootstrap interval of the spread std / mean of ``values`` (one per training seed), from
+    ``scipy.stats.bootstrap`` with 9,999 resamples of the seeds: with five seeds it is wide, and it should be.
+    NaN, NaN for fewer than three values (too few to resample)."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    if len(values) < 3:
+        return float("nan"), float("nan")
+    data = np.asarray(values, dtype=float)
+    if np.ptp(data) == 0:
+        return 0.0, 0.0
+    result = bootstrap((data,), lambda v, axis=-1: np.std(v, ddof=1, axis=axis) / np.mean(v, axis=axis), n_resamples=9999,
+                       confidence_level=level, method="percentile", vectorized=True, random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def sample_metrics(
-    x_gen: torch.Tensor, asked: torch.Tensor | None, classifier: nn.Module, test_features: torch.Tensor
+    x_gen: torch.Tensor, asked: torch.Tensor | None, classifier: nn.Module, test_features: torch.Tensor,
+    train_x: torch.Tensor | None = None, test_x: torch.Tensor | None = None,
 ) -> tuple[dict[str, float], torch.Tensor]:
-    """What samples alone tell: FD to the test features, classes covered, class entropy, sharpness, and (for a
+    """What samples alone tell: FD to the test features, precision and recall in the same features, classes covered,
+    class entropy, sharpness, (given ``train_x`` and ``test_x``) the share of copies of training images, and (for a
     conditional model) how often the classifier agrees with the label asked for. Returns the metrics and the labels."""
     pred = predict_labels(classifier, x_gen)
     covered, entropy, _ = _coverage(x_gen, classifier)
+    features = classifier_features(x_gen, classifier)
+    pr = precision_recall(test_features, features, k=PR_NEIGHBOURS)
     metrics = {
-        "fd": frechet_distance(classifier_features(x_gen, classifier), test_features),
+        "fd": frechet_distance(features, test_features), "precision": pr.precision, "recall": pr.recall,
         "classes": covered, "entropy": entropy, "sharpness": sharpness(x_gen),
     }
+    if train_x is not None and test_x is not None:
+        metrics["copies"] = memorisation(x_gen, train_x, test_x, quantile=COPY_QUANTILE).copy_share
     if asked is not None:
         metrics["label_accuracy"] = float((pred == asked).float().mean())
     return metrics, pred
@@ -221,6 +283,8 @@ def code_metrics(
     metrics = {
         "recon_train": float(reconstruction_errors(model, train.x, train.y if conditional else None).mean()),
         "recon_test": float(reconstruction_errors(model, test.x, test.y if conditional else None).mean()),
+        "bce_train": float(reconstruction_bce(model, train.x, train.y if conditional else None).mean()),
+        "bce_test": float(reconstruction_bce(model, test.x, test.y if conditional else None).mean()),
     }
     z = encode(model, pair_x, pair_y if conditional else None)
     half = len(z) // 2
@@ -269,8 +333,11 @@ def measure(
     real_pred = predict_labels(classifier, test.x)
     covered, entropy, _ = _coverage(test.x[ref_idx], classifier)
     table: dict[str, dict[str, float | None]] = {}
+    train_feats = classifier_features(train.x[train_idx], classifier)
+    real_pr = precision_recall(test_feats, train_feats, k=PR_NEIGHBOURS)
     table[REAL] = {
-        "fd": frechet_distance(classifier_features(train.x[train_idx], classifier), test_feats),
+        "fd": frechet_distance(train_feats, test_feats), "precision": real_pr.precision, "recall": real_pr.recall,
+        "copies": memorisation(test.x[ref_idx], train.x, test.x, quantile=COPY_QUANTILE).copy_share,
         "classes": covered, "entropy": entropy, "sharpness": sharpness(test.x[ref_idx]),
         "label_accuracy": float((real_pred == test.y).float().mean()),
     }
@@ -284,15 +351,19 @@ def measure(
         comparison.samples[name], comparison.predicted[name] = {}, {}
         for s in seeds:
             x_gen, asked = draw_samples(by_seed[s], n, torch.Generator().manual_seed(seed + 1000 * (s + 1)), train.x)
-            per_seed[s], pred = sample_metrics(x_gen, asked, classifier, test_feats)
+            per_seed[s], pred = sample_metrics(x_gen, asked, classifier, test_feats, train.x, test.x)
             comparison.samples[name][s] = x_gen[:100].cpu()
             comparison.predicted[name][s] = pred[:100].cpu()
         comparison.per_seed[name] = per_seed
 
         first, model = seeds[0], by_seed[seeds[0]]
         fd_mean, fd_std, fd_cv = _spread([per_seed[s]["fd"] for s in seeds])
+        fd_cv_low, fd_cv_high = spread_interval([per_seed[s]["fd"] for s in seeds], seed=seed)
         row: dict[str, float | None] = {
-            "fd": per_seed[first]["fd"], "fd_mean": fd_mean, "fd_std": fd_std, "fd_cv": fd_cv, "seeds": len(seeds),
+            "fd": per_seed[first]["fd"], "fd_mean": fd_mean, "fd_std": fd_std, "fd_cv": fd_cv,
+            "fd_cv_low": fd_cv_low, "fd_cv_high": fd_cv_high, "seeds": len(seeds),
+            "precision": per_seed[first]["precision"], "recall": per_seed[first]["recall"],
+            "copies": per_seed[first]["copies"],
             "classes": per_seed[first]["classes"], "entropy": per_seed[first]["entropy"],
             "classes_worst": min(per_seed[s]["classes"] for s in seeds),
             "entropy_worst": min(per_seed[s]["entropy"] for s in seeds),
@@ -307,6 +378,7 @@ def measure(
             z_a = torch.randn(n_pairs, model.latent_dim, generator=gz).to(device)
             z_b = torch.randn(n_pairs, model.latent_dim, generator=gz).to(device)
         row["roughness"] = roughness(decoder(model), z_a, z_b, steps)
+        row.update(model_budget(model, len(train.x)))
         if seconds and name in seconds and first in seconds[name]:
             row["train_seconds"] = float(seconds[name][first])
         table[name] = row
@@ -314,12 +386,17 @@ def measure(
 
 
 # ---------------------------------------------------------------------------------------------- display
-COLUMNS: tuple[tuple[str, str, str], ...] = (
+QUALITY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     # key, header, format
     ("recon_train", "recon train", "{:.1f}"),
     ("recon_test", "recon test", "{:.1f}"),
+    ("bce_train", "BCE train", "{:.1f}"),
+    ("bce_test", "BCE test", "{:.1f}"),
     ("fd", "FD", "{:.1f}"),
     ("fd_cv", "FD spread", "{:.0%}"),
+    ("precision", "precision", "{:.2f}"),
+    ("recall", "recall", "{:.2f}"),
+    ("copies", "copies", "{:.0%}"),
     ("classes", "classes", "{:.0f}/10"),
     ("entropy", "entropy", "{:.3f}"),
     ("sharpness", "sharpness", "{:.4f}"),
@@ -328,28 +405,46 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("auroc_shapes", "AUC shapes", "{:.2f}"),
     ("auroc_rotated", "AUC rotated", "{:.2f}"),
     ("label_accuracy", "label acc.", "{:.0%}"),
-    ("train_seconds", "train s", "{:.0f}"),
 )
-LOWER_IS_BETTER = {"recon_train", "recon_test", "fd", "fd_cv", "roughness", "train_seconds"}
+# what each model was given (see :mod:`.budget`): the "settings the verdicts hold under"
+BUDGET_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("code_size", "code size", "{:.0f}"),
+    ("steps", "steps", "{:,.0f}"),
+    ("critic_steps", "critic steps", "{:,.0f}"),
+    ("images_seen", "images seen", "{:,.0f}"),
+    ("train_seconds", "train s", "{:.0f}"),
+    ("seeds", "seeds", "{:.0f}"),
+)
+COLUMNS = QUALITY_COLUMNS + BUDGET_COLUMNS
+BUDGET_KEYS = {key for key, _, _ in BUDGET_COLUMNS}
+LOWER_IS_BETTER = {"recon_train", "recon_test", "bce_train", "bce_test", "fd", "fd_cv", "roughness"}
 # columns whose ideal is the real data's own value: the best is the model closest to the ``real data`` row
-CLOSEST_TO_REAL = {"sharpness", "entropy"}
+CLOSEST_TO_REAL = {"sharpness", "entropy", "copies"}
+# a model with more copies than this cannot be best on sample quality: copying 4,000 training digits must not win
+COPY_LIMIT = 0.20
+SAMPLE_QUALITY = {"fd", "precision", "recall"}
 # columns that get no best, and why (said in a footnote under the HTML table)
 NO_BEST = {
     "roughness": "measured on different kinds of paths (AE, VAE, CVAE: between encoded test digits; GANs: between prior draws)",
-    "train_seconds": "a cost, not a quality of the samples",
 }
+BUDGET_NOTE = ("the budget: what each model was given, not how good it is, so no best is marked. A GAN's code is its "
+               "noise and its steps are generator steps, each after n_critic critic steps; the CVAE's decoder is told the "
+               "label besides its code; images seen are the real training images used by the gradient steps.")
 
 
 def best_of_each_column(table: Mapping[str, Mapping[str, float | None]], keys) -> dict[str, list[str]]:
     """The best models of each column in ``keys`` (the ``real data`` row never wins): the smallest value in
     :data:`LOWER_IS_BETTER`, the smallest |value - real| in :data:`CLOSEST_TO_REAL` (none without a real-data
     value), none in :data:`NO_BEST`, and the largest value in every other column. Models tied at the best
-    value are all marked; a column where every model ties marks none (it tells no model apart)."""
+    value are all marked; a column where every model ties marks none (it tells no model apart). In the sample-quality
+    columns (:data:`SAMPLE_QUALITY`), a model whose ``copies`` exceed :data:`COPY_LIMIT` is not a candidate."""
     best: dict[str, list[str]] = {}
     real_row = table.get(REAL, {})
     for key in keys:
         values = {m: r[key] for m, r in table.items() if m != REAL and _is_number(r.get(key))}
-        if not values or key in NO_BEST:
+        if key in SAMPLE_QUALITY:
+            values = {m: v for m, v in values.items() if not copies_too_much(table[m])}
+        if not values or key in NO_BEST or key in BUDGET_KEYS:
             continue
         if key in CLOSEST_TO_REAL:
             if not _is_number(real_row.get(key)):
@@ -362,6 +457,11 @@ def best_of_each_column(table: Mapping[str, Mapping[str, float | None]], keys) -
         if len(winners) < len(values) or len(values) == 1:
             best[key] = winners
     return best
+
+
+def copies_too_much(row: Mapping[str, float | None]) -> bool:
+    """True when more than :data:`COPY_LIMIT` of a model's samples are closer to a training image than fresh data is."""
+    return _is_number(row.get("copies")) and row["copies"] > COPY_LIMIT
 
 
 def _is_number(value: object) -> bool:
@@ -384,13 +484,13 @@ def format_table(table: Mapping[str, Mapping[str, float | None]], columns=COLUMN
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *map(line, rows)])
 
 
-def table_html(table: Mapping[str, Mapping[str, float | None]], columns=COLUMNS) -> str:
+def table_html(table: Mapping[str, Mapping[str, float | None]], columns=QUALITY_COLUMNS) -> str:
     """The table as HTML, the best model of each column in bold (see :func:`best_of_each_column`; the ``real data``
     row is the reference, never the best). The header says which way is better: &darr; lower, &uarr; higher,
     &asymp; closest to real data (sharpness and class entropy: over-sharp or over-even samples are not better,
     the real digits' value is the ideal). A column measured on different inputs across models (the roughness:
-    encoded test digits against prior draws) and the training time get no bold; a footnote under the table
-    says so."""
+    encoded test digits against prior draws) and the budget columns (:data:`BUDGET_COLUMNS`: show them with
+    ``table_html(table, BUDGET_COLUMNS)``) get no bold; a footnote under the table says so."""
     present = [c for c in columns if any(row.get(c[0]) is not None for row in table.values())]
     best = best_of_each_column(table, [k for k, _, _ in present])
     real_row = table.get(REAL, {})
@@ -398,10 +498,12 @@ def table_html(table: Mapping[str, Mapping[str, float | None]], columns=COLUMNS)
     def arrow(key: str) -> str:
         if key in CLOSEST_TO_REAL:
             return "&asymp;"
+        if key in BUDGET_KEYS:
+            return ""
         return "&darr;" if key in LOWER_IS_BETTER else "&uarr;"
 
-    marks = {k: "*" * (i + 1) for i, k in enumerate(k for k, _, _ in present if k in NO_BEST)}
-    head = "".join(f"<th>{h} {arrow(k)}{marks.get(k, '')}</th>" for k, h, _ in present)
+    marks = {k: f"<sup>{i + 1}</sup>" for i, k in enumerate(k for k, _, _ in present if k in NO_BEST)}
+    head = "".join(f"<th>{' '.join(filter(None, (h, arrow(k))))}{marks.get(k, '')}</th>" for k, h, _ in present)
     body = ""
     for name, row in table.items():
         cells = "".join(
@@ -417,11 +519,18 @@ def table_html(table: Mapping[str, Mapping[str, float | None]], columns=COLUMNS)
             " (no best marked where the real-data row has no value)")
         notes.append(f"&asymp; {', '.join(closest)}: best = closest to the real-data row, |value &minus; real| smallest{why}.")
     notes += [f"{marks[k]} {h}: no best marked: {NO_BEST[k]}." for k, h, _ in present if k in marks]
+    if any(k in BUDGET_KEYS for k, _, _ in present):
+        notes.append(f"{', '.join(h for k, h, _ in present if k in BUDGET_KEYS)}: {BUDGET_NOTE}")
+    copying = [m for m, r in table.items() if m != REAL and copies_too_much(r)]
+    if copying and any(k in SAMPLE_QUALITY for k, _, _ in present):
+        notes.append(f"{', '.join(copying)}: more than {COPY_LIMIT:.0%} of the samples are copies of training images, so "
+                     "not a candidate for the best FD, precision or recall.")
     footnotes = "".join(f"<div style='font-size:smaller;color:#555'>{n}</div>" for n in notes)
     return f"<table><tr><th>model</th>{head}</tr>{body}</table>{footnotes}"
 
 
 __all__ = [
-    "CLOSEST_TO_REAL", "COLUMNS", "Comparison", "KINDS", "NO_BEST", "REAL", "anomaly_scores", "anomaly_sets",
+    "BUDGET_COLUMNS", "CLOSEST_TO_REAL", "COLUMNS", "COPY_LIMIT", "Comparison", "KINDS", "NO_BEST", "QUALITY_COLUMNS", "REAL",
+    "anomaly_scores", "anomaly_sets", "comparison_seeds", "copies_too_much", "reconstruction_bce", "spread_interval",
     "best_of_each_column", "decoder", "draw_samples", "encode", "format_table", "kind_of", "measure", "reconstruct", "reconstruction_errors", "table_html",
 ]
