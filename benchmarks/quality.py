@@ -225,7 +225,7 @@ def bench_toy(device, profile, seed, results, rows) -> None:
         data = load(dataset, device=device)
         results["toy"][dataset] = {}
         for mode in ("gan", "wgan", "wgan_gp"):
-            name = RECIPES[f"{dataset}_{mode}"].settings  # e.g. toy_wgan_gp, or grid25_wgan_gp
+            name = RECIPES[f"{dataset}_{mode}"].settings  # e.g. ring8_wgan_gp: equal generator steps on each set
             with timer(results, f"{dataset}_{mode}") as t:
                 torch.manual_seed(seed)
                 m = model_settings(name, profile)

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 
 from ..input_checks import CourseInputError, check_tensor, describe
 
-# Chapter 05 keeps 20 snapshots of 1,000 points along each toy run (the settings themselves are the ``toy_*``
-# entries of course_lib.train.settings): ``pretrained("ring8_gan", **TOY_SNAPSHOTS)``.
+# Chapter 05 keeps 20 snapshots of 1,000 points along each toy run (the settings themselves are the ``ring8_*`` and
+# ``grid25_*`` entries of course_lib.train.settings): ``pretrained("ring8_gan", **TOY_SNAPSHOTS)``.
 TOY_SNAPSHOTS = {"n_snapshots": 20, "snapshot_size": 1000}
 
 

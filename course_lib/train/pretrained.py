@@ -59,6 +59,7 @@ def _toy(latent_dim: int = 2, hidden: int = 512, depth: int = 3) -> tuple[nn.Mod
 
 RECIPES: dict[str, Recipe] = {
     "autoencoder": Recipe("autoencoder", "mnist-5k", ConvAutoencoder, train_autoencoder),
+    "autoencoder_16": Recipe("autoencoder_16", "mnist-5k", ConvAutoencoder, train_autoencoder),
     "mlp_autoencoder": Recipe("mlp_autoencoder", "mnist-5k", MLPAutoencoder, train_autoencoder),
     "denoising_autoencoder": Recipe("denoising_autoencoder", "mnist-5k", _denoising, train_autoencoder),
     "vae": Recipe("vae", "mnist-5k", ConvVAE, train_vae),
@@ -69,8 +70,7 @@ RECIPES: dict[str, Recipe] = {
     "unet_digit_scenes": Recipe("unet_digit_scenes", "digit-scenes", lambda **kw: UNet(1, 11, **kw), train_unet),
     "dcgan": Recipe("dcgan", "mnist-5k", _gan(DCGANDiscriminator), train_gan),
     "wgan_gp": Recipe("wgan_gp", "mnist-5k", _gan(DCGANCritic), train_gan),
-    **{f"{toy}_{mode}": Recipe(f"toy_{mode}", toy, _toy, train_gan) for toy in ("ring8", "grid25") for mode in ("gan", "wgan", "wgan_gp")},
-    "grid25_wgan_gp": Recipe("grid25_wgan_gp", "grid25", _toy, train_gan),
+    **{f"{toy}_{mode}": Recipe(f"{toy}_{mode}", toy, _toy, train_gan) for toy in ("ring8", "grid25") for mode in ("gan", "wgan", "wgan_gp")},
 }
 
 
