@@ -1,9 +1,9 @@
 """Chapter 04 (U-Net segmentation): four exercises.
 
 4.1 ``conv_block(in_channels, out_channels)``: two 3x3 convolutions (padding 1), each followed by batch norm and ReLU.
-4.2 ``dice_loss(logits, target, eps)``: soft multi-class Dice loss, 1 - mean over classes of the Dice coefficient.
-4.3 ``iou_per_class(prediction, target, n_classes)``: intersection over union of each class over a batch of masks.
-4.4 ``concat_skip(skip, x)``: crop the skip connection to x's size (centred) and concatenate along the channels.
+4.2 ``concat_skip(skip, x)``: crop the skip connection to x's size (centred) and concatenate along the channels.
+4.3 ``dice_loss(logits, target, eps)``: soft multi-class Dice loss, 1 - mean over classes of the Dice coefficient.
+4.4 ``iou_per_class(prediction, target, n_classes)``: intersection over union of each class over a batch of masks.
 """
 from __future__ import annotations
 
@@ -165,7 +165,108 @@ register(Exercise(
 ))
 
 
-# ---------------------------------------------------------------- 4.2 dice_loss
+# ---------------------------------------------------------------- 4.2 concat_skip
+
+def concat_skip(skip: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Centre-crop ``skip`` (N x Cs x Hs x Ws) to x's H x W, then concatenate [skip, x] along the channels."""
+    h, w = x.shape[-2:]
+    top, left = (skip.shape[-2] - h) // 2, (skip.shape[-1] - w) // 2
+    return torch.cat([skip[..., top : top + h, left : left + w], x], dim=1)  # N x (Cs + C) x H x W
+
+
+def _pair(cs: int, c: int, hs: int, h: int, device: torch.device, seed: int = 0, ws: int | None = None, w: int | None = None):
+    skip = torch.randn(2, cs, hs, ws or hs, generator=_gen(seed)).to(device)
+    x = torch.randn(2, c, h, w or h, generator=_gen(seed + 1)).to(device)
+    return skip, x
+
+
+def stacks_the_channels(f, device):
+    """gives N x (Cs + C) x H x W for same-sized inputs"""
+    skip, x = _pair(8, 4, 16, 16, device)
+    expect_device(expect_shape(f(skip, x), (2, 12, 16, 16), "the result for 8 + 4 channels of 16 x 16"), device, "the result")
+
+
+def puts_the_skip_first(f, device):
+    """puts the skip's channels first, then x's"""
+    skip, x = _pair(3, 5, 8, 8, device, seed=1)
+    out = expect_shape(f(skip, x), (2, 8, 8, 8), "the result")
+    expect_close(out[:, :3], skip, "channels 0-2 (the skip)")
+    expect_close(out[:, 3:], x, "channels 3-7 (x)")
+
+
+def crops_a_larger_skip_around_its_centre(f, device):
+    """crops a 20 x 20 skip to the centre 16 x 16 (as in the paper, which pads nothing)"""
+    skip, x = _pair(2, 3, 20, 16, device, seed=2)
+    out = expect_shape(f(skip, x), (2, 5, 16, 16), "the result for a 20 x 20 skip and a 16 x 16 x")
+    expect_close(out[:, :2], skip[..., 2:18, 2:18], "the cropped skip (rows and columns 2-17)")
+
+
+def crops_odd_differences_and_rectangles(f, device):
+    """crops a 9 x 12 skip to 6 x 8, starting at row 1 and column 2"""
+    skip, x = _pair(2, 2, 9, 6, device, seed=3, ws=12, w=8)
+    out = expect_shape(f(skip, x), (2, 4, 6, 8), "the result for a 9 x 12 skip and a 6 x 8 x")
+    expect_close(out[:, :2], skip[..., 1:7, 2:10], "the cropped skip (rows 1-6, columns 2-9)")
+
+
+def lets_gradients_reach_both_inputs(f, device):
+    """passes gradients to both the skip and x"""
+    skip, x = _pair(2, 2, 6, 6, device, seed=4)
+    skip.requires_grad_(True)
+    x.requires_grad_(True)
+    expect_tensor(f(skip, x), "the result").sum().backward()
+    if skip.grad is None or x.grad is None:
+        fail("gradients for both inputs", f"skip {'with' if skip.grad is not None else 'without'}, x {'with' if x.grad is not None else 'without'} a gradient")
+
+
+def _along_the_batch(skip, x):
+    return torch.cat([skip, x], dim=0)
+
+
+def _x_first(skip, x):
+    return concat_skip(x, skip) if skip.shape[-2:] == x.shape[-2:] else torch.cat([x, skip[..., : x.shape[-2], : x.shape[-1]]], 1)
+
+
+def _crops_the_corner(skip, x):
+    return torch.cat([skip[..., : x.shape[-2], : x.shape[-1]], x], dim=1)
+
+
+def _adds(skip, x):
+    return skip[..., : x.shape[-2], : x.shape[-1]][:, : x.shape[1]] + x
+
+
+def _crop_by_negative_padding(skip, x):
+    dh, dw = skip.shape[2] - x.shape[2], skip.shape[3] - x.shape[3]
+    cropped = F.pad(skip, [-(dw // 2), -(dw - dw // 2), -(dh // 2), -(dh - dh // 2)])
+    return torch.cat((cropped, x), 1)
+
+
+def _crop_with_narrow(skip, x):
+    top, left = (skip.size(2) - x.size(2)) // 2, (skip.size(3) - x.size(3)) // 2
+    return torch.cat([skip.narrow(2, top, x.size(2)).narrow(3, left, x.size(3)), x], dim=1)
+
+
+register(Exercise(
+    id="4.2",
+    title="skip concatenation",
+    reference=concat_skip,
+    visible_cases=[stacks_the_channels, puts_the_skip_first, crops_a_larger_skip_around_its_centre],
+    hidden_cases=[crops_odd_differences_and_rectangles, lets_gradients_reach_both_inputs],
+    wrong_answers=[
+        ("concatenates along the batch", _along_the_batch),
+        ("puts x first", _x_first),
+        ("crops the top-left corner", _crops_the_corner),
+        ("adds instead of concatenating", _adds),
+    ],
+    equivalent_answers=[
+        ("crops with F.pad and negative padding", _crop_by_negative_padding),
+        ("crops with Tensor.narrow", _crop_with_narrow),
+    ],
+    hint="top = (skip.shape[-2] - x.shape[-2]) // 2 and left likewise; crop skip[..., top:top + H, left:left + W]; "
+         "then torch.cat([cropped, x], dim=1).",
+))
+
+
+# ---------------------------------------------------------------- 4.3 dice_loss
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
     """1 - (1/C) sum_c (2 sum p_c t_c + eps) / (sum p_c + sum t_c + eps); p = softmax over classes, sums over batch and pixels."""
@@ -296,7 +397,7 @@ def _dice_scatter_einsum(logits, target, eps=1.0):
 
 
 register(Exercise(
-    id="4.2",
+    id="4.3",
     title="the soft Dice loss",
     reference=dice_loss,
     visible_cases=[is_about_zero_for_a_perfect_prediction, is_about_one_when_nothing_overlaps, matches_the_soft_dice_of_random_logits],
@@ -318,7 +419,7 @@ register(Exercise(
 ))
 
 
-# ---------------------------------------------------------------- 4.3 iou_per_class
+# ---------------------------------------------------------------- 4.4 iou_per_class
 
 def iou_per_class(prediction: torch.Tensor, target: torch.Tensor, n_classes: int) -> torch.Tensor:
     """IoU_c = |P_c and T_c| / |P_c or T_c| over the whole batch, one value per class (NaN when c is in neither)."""
@@ -439,7 +540,7 @@ def _iou_with_python_numbers(prediction, target, n_classes):
 
 
 register(Exercise(
-    id="4.3",
+    id="4.4",
     title="intersection over union",
     reference=iou_per_class,
     visible_cases=[is_one_for_a_perfect_prediction, matches_a_small_example, matches_random_masks],
@@ -457,105 +558,4 @@ register(Exercise(
     ],
     hint="for each class c: p = prediction == c, t = target == c; intersection (p & t).sum(), union (p | t).sum(); "
          "IoU = intersection / union as a float, and float('nan') when the union is 0. Stack the C values.",
-))
-
-
-# ---------------------------------------------------------------- 4.4 concat_skip
-
-def concat_skip(skip: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Centre-crop ``skip`` (N x Cs x Hs x Ws) to x's H x W, then concatenate [skip, x] along the channels."""
-    h, w = x.shape[-2:]
-    top, left = (skip.shape[-2] - h) // 2, (skip.shape[-1] - w) // 2
-    return torch.cat([skip[..., top : top + h, left : left + w], x], dim=1)  # N x (Cs + C) x H x W
-
-
-def _pair(cs: int, c: int, hs: int, h: int, device: torch.device, seed: int = 0, ws: int | None = None, w: int | None = None):
-    skip = torch.randn(2, cs, hs, ws or hs, generator=_gen(seed)).to(device)
-    x = torch.randn(2, c, h, w or h, generator=_gen(seed + 1)).to(device)
-    return skip, x
-
-
-def stacks_the_channels(f, device):
-    """gives N x (Cs + C) x H x W for same-sized inputs"""
-    skip, x = _pair(8, 4, 16, 16, device)
-    expect_device(expect_shape(f(skip, x), (2, 12, 16, 16), "the result for 8 + 4 channels of 16 x 16"), device, "the result")
-
-
-def puts_the_skip_first(f, device):
-    """puts the skip's channels first, then x's"""
-    skip, x = _pair(3, 5, 8, 8, device, seed=1)
-    out = expect_shape(f(skip, x), (2, 8, 8, 8), "the result")
-    expect_close(out[:, :3], skip, "channels 0-2 (the skip)")
-    expect_close(out[:, 3:], x, "channels 3-7 (x)")
-
-
-def crops_a_larger_skip_around_its_centre(f, device):
-    """crops a 20 x 20 skip to the centre 16 x 16 (as in the paper, which pads nothing)"""
-    skip, x = _pair(2, 3, 20, 16, device, seed=2)
-    out = expect_shape(f(skip, x), (2, 5, 16, 16), "the result for a 20 x 20 skip and a 16 x 16 x")
-    expect_close(out[:, :2], skip[..., 2:18, 2:18], "the cropped skip (rows and columns 2-17)")
-
-
-def crops_odd_differences_and_rectangles(f, device):
-    """crops a 9 x 12 skip to 6 x 8, starting at row 1 and column 2"""
-    skip, x = _pair(2, 2, 9, 6, device, seed=3, ws=12, w=8)
-    out = expect_shape(f(skip, x), (2, 4, 6, 8), "the result for a 9 x 12 skip and a 6 x 8 x")
-    expect_close(out[:, :2], skip[..., 1:7, 2:10], "the cropped skip (rows 1-6, columns 2-9)")
-
-
-def lets_gradients_reach_both_inputs(f, device):
-    """passes gradients to both the skip and x"""
-    skip, x = _pair(2, 2, 6, 6, device, seed=4)
-    skip.requires_grad_(True)
-    x.requires_grad_(True)
-    expect_tensor(f(skip, x), "the result").sum().backward()
-    if skip.grad is None or x.grad is None:
-        fail("gradients for both inputs", f"skip {'with' if skip.grad is not None else 'without'}, x {'with' if x.grad is not None else 'without'} a gradient")
-
-
-def _along_the_batch(skip, x):
-    return torch.cat([skip, x], dim=0)
-
-
-def _x_first(skip, x):
-    return concat_skip(x, skip) if skip.shape[-2:] == x.shape[-2:] else torch.cat([x, skip[..., : x.shape[-2], : x.shape[-1]]], 1)
-
-
-def _crops_the_corner(skip, x):
-    return torch.cat([skip[..., : x.shape[-2], : x.shape[-1]], x], dim=1)
-
-
-def _adds(skip, x):
-    return skip[..., : x.shape[-2], : x.shape[-1]][:, : x.shape[1]] + x
-
-
-def _crop_by_negative_padding(skip, x):
-    dh, dw = skip.shape[2] - x.shape[2], skip.shape[3] - x.shape[3]
-    cropped = F.pad(skip, [-(dw // 2), -(dw - dw // 2), -(dh // 2), -(dh - dh // 2)])
-    return torch.cat((cropped, x), 1)
-
-
-def _crop_with_narrow(skip, x):
-    top, left = (skip.size(2) - x.size(2)) // 2, (skip.size(3) - x.size(3)) // 2
-    return torch.cat([skip.narrow(2, top, x.size(2)).narrow(3, left, x.size(3)), x], dim=1)
-
-
-register(Exercise(
-    id="4.4",
-    title="skip concatenation",
-    reference=concat_skip,
-    visible_cases=[stacks_the_channels, puts_the_skip_first, crops_a_larger_skip_around_its_centre],
-    hidden_cases=[crops_odd_differences_and_rectangles, lets_gradients_reach_both_inputs],
-    wrong_answers=[
-        ("concatenates along the batch", _along_the_batch),
-        ("puts x first", _x_first),
-        ("crops the top-left corner", _crops_the_corner),
-        ("adds instead of concatenating", _adds),
-    ],
-    equivalent_answers=[
-        ("crops with F.pad and negative padding", _crop_by_negative_padding),
-        ("crops with Tensor.narrow", _crop_with_narrow),
-    ],
-    hint="top = (skip.shape[-2] - x.shape[-2]) // 2 and left likewise; crop skip[..., top:top + H, left:left + W]; "
-         "then torch.cat([cropped, x], dim=1).",
 ))
