@@ -19,6 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("config", "utils", "input_checks"),  # shared utilities and input checks
     ("data",),
     ("models",),
+    ("diffusion",),  # schedules, the forward process, the loss and the samplers of chapter 06
     ("losses",),
     ("metrics",),
     ("train",),
