@@ -12,6 +12,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from course_lib.tooling.authoring import BEGIN, END, NotebookReadError, build, build_main, read_notebook, strip_solution
 
+ROOT = Path(__file__).resolve().parents[1]
+
 ANSWER = f"""def normalize_images(x):
     \"\"\"uint8 -> [0, 1]\"\"\"
     {BEGIN}
@@ -69,13 +71,33 @@ def test_the_student_notebook_has_stubs_no_outputs_and_the_same_ids_and_metadata
     assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
 
 
-def test_cells_marked_nbval_check_output_keep_their_reference_output(tmp_path):
-    shape = new_code_cell("# NBVAL_CHECK_OUTPUT\nprint((4000, 1, 28, 28))", execution_count=1,
+def test_cells_tagged_nbval_check_output_keep_their_reference_output_and_their_tags(tmp_path):
+    shape = new_code_cell("print((4000, 1, 28, 28))", execution_count=1, metadata={"tags": ["nbval-check-output"]},
                           outputs=[new_output("stream", text="(4000, 1, 28, 28)\n")])
-    write_solution(tmp_path, [shape])
-    run_build(tmp_path)
+    plot = new_code_cell("print('a widget')", execution_count=2, metadata={"tags": ["nbval-ignore-output"]},
+                         outputs=[new_output("stream", text="a widget\n")])
+    write_solution(tmp_path, [shape, plot])
+    result, text = run_build(tmp_path)
+    assert result.ok, text
     student = read_notebook(tmp_path / "notebooks" / "00_start_here.ipynb")
     assert student.cells[0].outputs == shape.outputs and student.cells[0].execution_count == 1
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+    assert [c.metadata["tags"] for c in student.cells] == [["nbval-check-output"], ["nbval-ignore-output"]]
+
+
+@pytest.mark.parametrize("marker, tag", [("# NBVAL_CHECK_OUTPUT", "nbval-check-output"),
+                                         ("# NBVAL_IGNORE_OUTPUT", "nbval-ignore-output")])
+def test_an_nbval_comment_in_the_source_is_refused_and_the_message_names_the_tag(tmp_path, marker, tag):
+    write_solution(tmp_path, [new_code_cell(f"x = 1\n{marker}\nprint(x)")])
+    result, text = run_build(tmp_path)
+    assert not result.ok and marker in text and f'"tags": ["{tag}"]' in text and "line 2" in text, text
+    assert not (tmp_path / "notebooks" / "00_start_here.ipynb").exists(), "a refused build writes nothing"
+
+
+def test_no_notebook_of_the_course_carries_an_nbval_comment_a_learner_would_read():
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        for cell in read_notebook(path).cells:
+            assert "NBVAL_" not in cell.source, f"{path.name}, cell {cell.get('id')}: use nbval's cell tags instead"
 
 
 def test_check_passes_after_a_build_and_names_a_notebook_out_of_date(tmp_path):

@@ -4,8 +4,9 @@ In a solution notebook, an exercise is a code cell with ``{"course": {"exercise"
 metadata; the answer sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers), inside
 a function or class; the next cell is ``name = check("2.1", name)``. The student version replaces each region
 by ``# YOUR CODE HERE`` / ``raise NotImplementedError()`` at the marker's indent and clears outputs and
-execution counts, except in cells marked ``# NBVAL_CHECK_OUTPUT`` (nbval's reference outputs). Cell ids and
-metadata are kept. The build refuses, naming file, cell and line, anything that would leak an answer or
+execution counts, except in cells tagged ``nbval-check-output`` (nbval's reference outputs). Cell ids and
+metadata (tags included) are kept. The tests' markers are cell tags (``nbval-check-output``,
+``nbval-ignore-output``), never comments in the source, so a learner reads only the lesson. The build refuses, naming file, cell and line, anything that would leak an answer or
 break a notebook.
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-CHECK_OUTPUT = "# NBVAL_CHECK_OUTPUT"
+CHECK_OUTPUT = "nbval-check-output"  # nbval's cell tag: compare this cell's output with the stored one
+_NBVAL_COMMENT = re.compile(r"^\s*#\s*NBVAL_(\w+)", re.MULTILINE)  # nbval's older in-source markers
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_\w+\.ipynb$")
 EXERCISE_ID = re.compile(r"^\d+\.\d+[a-z]?$")
 _MARKER_LIKE = re.compile(r"(BEGIN|END)\s+SOLUTION", re.IGNORECASE)
@@ -90,6 +92,11 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise NotebookReadError(f"{path}: not a valid Jupyter notebook ({first}).") from None
     return nb
+
+
+def has_tag(cell: dict[str, Any], tag: str) -> bool:
+    """Whether ``cell`` carries ``tag`` in its metadata (Jupyter's cell tags)."""
+    return tag in ((cell.get("metadata") or {}).get("tags") or [])
 
 
 def exercise_of(cell: dict[str, Any]) -> dict[str, Any] | None:
@@ -196,7 +203,13 @@ def student_version(nb: nbformat.NotebookNode, path: str, seen: dict[str, str] |
         if BEGIN in source or END in source:
             problem("solution text left in the student cell.")
         cell.source = source
-        if CHECK_OUTPUT not in cell.source or meta is not None:
+        comment = _NBVAL_COMMENT.search(cell.source)
+        if comment:
+            tag = f"nbval-{comment.group(1).lower().replace('_', '-')}"
+            problem(f"'{comment.group(0).strip()}' in the source: learners would read it. Remove the line and give the cell "
+                    f'the tag "{tag}" instead (metadata "tags": ["{tag}"]; nbval reads tags).',
+                    cell.source.count("\n", 0, comment.start()) + 1)
+        if not has_tag(cell, CHECK_OUTPUT) or meta is not None:
             cell.outputs, cell.execution_count = [], None
     return student, problems
 
@@ -228,8 +241,8 @@ def _check_exercise(
     if following is None or following.cell_type != "code" or check_call(following.source, exercise_id) is None:
         problem(f"exercise {exercise_id} needs a check right after it: the next cell should be "
                 f"`{name} = check(\"{exercise_id}\", {name})`.")
-    elif CHECK_OUTPUT in following.source:
-        problem(f"the check of exercise {exercise_id} is marked {CHECK_OUTPUT}, but its output differs between the solution and the student version.")
+    elif has_tag(following, CHECK_OUTPUT):
+        problem(f"the check of exercise {exercise_id} is tagged {CHECK_OUTPUT}, but its output differs between the solution and the student version.")
     try:
         from ..exercises import get
 
