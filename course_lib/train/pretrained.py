@@ -26,7 +26,9 @@ from ..utils import resolve_device
 from ..data import load
 from ..models import CVAE, ConvAutoencoder, ConvVAE, DCGANCritic, DCGANDiscriminator, DCGANGenerator, DenoisingAutoencoder
 from ..models import MLPAutoencoder, MLPDiscriminator, MLPGenerator, MLPVAE, UNet
+from ..diffusion.model import DiffusionModel
 from .adversarial import train_gan
+from .diffusion import train_diffusion
 from .checkpoint import load_checkpoint, save_checkpoint
 from .engine import History
 from .generative import train_autoencoder, train_cvae, train_vae
@@ -70,6 +72,7 @@ RECIPES: dict[str, Recipe] = {
     "unet_digit_scenes": Recipe("unet_digit_scenes", "digit-scenes", lambda **kw: UNet(1, 11, **kw), train_unet),
     "dcgan": Recipe("dcgan", "mnist-5k", _gan(DCGANDiscriminator), train_gan),
     "wgan_gp": Recipe("wgan_gp", "mnist-5k", _gan(DCGANCritic), train_gan),
+    "ddpm": Recipe("ddpm", "mnist-5k", DiffusionModel, train_diffusion),
     **{f"{toy}_{mode}": Recipe(f"{toy}_{mode}", toy, _toy, train_gan) for toy in ("ring8", "grid25") for mode in ("gan", "wgan", "wgan_gp")},
 }
 

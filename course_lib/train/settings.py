@@ -99,6 +99,14 @@ SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                  "train": {"mode": "wgan_gp", "steps": 1000, "batch_size": 64, "lr": 2e-4, "betas": (0.5, 0.9), "n_critic": 3,
                            "gp_weight": 10.0, "log_every": 50}},
     },
+    # chapter 06's denoising diffusion model: the time-conditioned U-Net, told the class (dropped 10 % of the time, for
+    # classifier-free guidance), T = 1,000 steps of the cosine schedule
+    "ddpm": {
+        "quick": {"model": {"base_width": 8, "depth": 2, "n_classes": 10, "T": 100, "schedule": "cosine"}, "data": {},
+                  "train": {"epochs": 1, "batch_size": 128, "lr": 2e-3, "p_uncond": 0.1}},
+        "full": {"model": {"base_width": 16, "depth": 2, "n_classes": 10, "T": 1000, "schedule": "cosine"}, "data": {},
+                 "train": {"epochs": 25, "batch_size": 64, "lr": 2e-3, "p_uncond": 0.1}},
+    },
     # ring8_gan, ring8_wgan, ring8_wgan_gp, grid25_gan, grid25_wgan, grid25_wgan_gp
     **{f"{toy}_{mode}": {p: {"model": _TOY_MODEL[p], "data": {},
                              "train": {**base, **_TOY_CHANGES.get((toy, mode), {}), "steps": s, "log_every": s // 20}}
