@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/quality.py [--device D] [--json PATH] [--profile full|quick] [--only ae,vae,...] [--reuse-cache]
 
-Groups (``--only``): classifier, ae, vae, cvae, unet, toy, fd. JSON keys:
+Groups (``--only``): classifier, ae, vae, cvae, unet, toy, fd, diffusion. JSON keys:
   ae_mse / pca_mse      {"2", "16", "32"}: test MSE per pixel, course ConvAutoencoder vs sklearn PCA
   vae_test_loss         course ConvVAE test loss (BCE summed per image + KL) after 10 epochs
   mlp_vae_test_loss     plain 784-400-20 MLP VAE, Adam 1e-3, batch 128, 10 epochs
@@ -11,9 +11,12 @@ Groups (``--only``): classifier, ae, vae, cvae, unet, toy, fd. JSON keys:
   unet_miou             {"shapes", "digit-scenes", "shapes-noskip"}: test mean IoU
   toy                   toy[set][mode] = {"modes", "hq"}, set in ring8 / grid25, mode in gan / wgan / wgan_gp
   fd                    {"dcgan", "wgan_gp", "floor"}: Frechet distance (course classifier features), 1,000 vs 1,000
+  diffusion             {"ddim_<steps>", "guidance_<w>": {"fd", "precision", "recall", "classes", "seconds_per_image"},
+                        "ddpm_seconds_per_image", "vae_fd", "train_seconds"}: the ddpm recipe (chapter 06), 1,000 samples
   seconds               wall time per row, and "total"
 Targets: AE beats PCA at every code size; course VAE beats MLP VAE; CVAE cond acc >= 90 %; U-Net mIoU >= 0.95
-shapes, >= 0.80 digit-scenes, no-skip worse; WGAN-GP 8/8 ring modes with >= 80 % hq, >= 24/25 grid modes with >= 60 % hq.
+shapes, >= 0.80 digit-scenes, no-skip worse; WGAN-GP 8/8 ring modes with >= 80 % hq, >= 24/25 grid modes with >= 60 % hq;
+diffusion: 10/10 classes and an FD below the course VAE's (same classifier, 1,000 samples against the 1,000 test digits).
 """
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ import time
 
 import _common
 
-GROUPS = ("classifier", "ae", "vae", "cvae", "unet", "toy", "fd")
+GROUPS = ("classifier", "ae", "vae", "cvae", "unet", "toy", "fd", "diffusion")
+DDIM_STEPS = (10, 20, 50)  # the sampling steps of chapter 06's steps-versus-quality table
+GUIDANCE = (0.0, 0.5, 1.0, 2.0, 4.0)  # classifier-free guidance weights w (eps = (1 + w) eps_y - w eps_null), at 20 DDIM steps
 
 
 def main() -> None:
@@ -270,6 +275,52 @@ def bench_fd(device, profile, seed, results, rows) -> None:
             fd = frechet_distance(classifier_features(samples, classifier), test_features)
         results["fd"][name] = fd
         rows.append((name.upper().replace("_", "-"), "FD (floor)", f"{fd:.2f} ({results['fd']['floor']:.2f})", "", "", f"{t.seconds:.0f}"))
+
+
+def bench_diffusion(device, profile, seed, results, rows) -> None:
+    import torch
+
+    from course_lib.data import load
+    from course_lib.metrics import class_coverage, classifier_features, frechet_distance, precision_recall
+    from course_lib.train import course_classifier, pretrained
+
+    data = load("mnist-5k", device=device)
+    classifier = course_classifier(device)
+    real = classifier_features(data.test.x, classifier)
+    out = results["diffusion"] = {}
+    with timer(results, "ddpm") as t:
+        model = pretrained("ddpm", profile, device=device, seed=seed)
+    out["train_seconds"] = model.training_record.seconds
+    vae = pretrained("vae", profile, device=device, seed=seed)
+    with torch.no_grad():
+        out["vae_fd"] = frechet_distance(classifier_features(vae.sample(1000), classifier), real)
+    rows.append(("diffusion", "training", f"{out['train_seconds']:.0f} s", "", "", f"{t.seconds:.0f}"))
+
+    def measure(key: str, steps: int, guidance: float) -> dict:
+        start = time.perf_counter()
+        x = model.sample(1000, steps=steps, guidance=guidance, generator=torch.Generator().manual_seed(seed))
+        per_image = (time.perf_counter() - start) / 1000
+        features = classifier_features(x, classifier)
+        pr, coverage = precision_recall(real, features), class_coverage(x, classifier)
+        row = {"fd": frechet_distance(features, real), "precision": pr.precision, "recall": pr.recall,
+               "classes": coverage.covered, "seconds_per_image": per_image}
+        out[key] = row
+        return row
+
+    for steps in DDIM_STEPS:
+        r = measure(f"ddim_{steps}", steps, 0.0)
+        ok = r["classes"] == 10 and r["fd"] < out["vae_fd"]
+        rows.append((f"diffusion DDIM {steps}", "FD, P, R, classes", f"{r['fd']:.1f}, {r['precision']:.2f}, {r['recall']:.2f}, {r['classes']}/10",
+                     f"10/10, FD < VAE {out['vae_fd']:.1f}", yes(ok), f"{1000 * r['seconds_per_image']:.0f} ms/image"))
+    for w in GUIDANCE:
+        r = measure(f"guidance_{w:g}", 20, w)
+        rows.append((f"diffusion w = {w:g}", "FD, P, R, classes", f"{r['fd']:.1f}, {r['precision']:.2f}, {r['recall']:.2f}, {r['classes']}/10",
+                     "", "", f"{1000 * r['seconds_per_image']:.0f} ms/image"))
+    n = 20  # DDPM's T ancestral steps are slow on a CPU: timed on a few images
+    start = time.perf_counter()
+    model.sample(n, steps=None, generator=torch.Generator().manual_seed(seed))
+    out["ddpm_seconds_per_image"] = (time.perf_counter() - start) / n
+    rows.append((f"diffusion DDPM {model.T}", "sampling time", f"{out['ddpm_seconds_per_image']:.2f} s/image ({n} images)", "", "", ""))
 
 
 if __name__ == "__main__":
