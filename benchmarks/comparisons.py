@@ -1,11 +1,11 @@
-"""Notebook 06's measurement as a benchmark: five models x five seeds (three in quick), one table, eight verdicts.
+"""Notebook 07's measurement as a benchmark: five models x five seeds (three in quick), one table, eight verdicts.
 
 Usage: python benchmarks/comparisons.py [--device D] [--json PATH] [--profile full|quick] [--record]
 
 The models come from the ``pretrained`` cache of the data directory (``COURSE_DATA_DIR``), and what is missing is
-trained, exactly as in notebook 06: after a run of the notebook this takes a minute. ``--record`` (``full`` profile
+trained, exactly as in notebook 07: after a run of the notebook this takes a minute. ``--record`` (``full`` profile
 only) stores the table, the settings and the time as the course's reference run
-(``course_lib/analysis/comparison/recorded_runs/06_comparisons_full.json``), the verdicts notebook 06 quotes for the ``full`` profile.
+(``course_lib/analysis/comparison/recorded_runs/07_comparisons_full.json``), the verdicts notebook 07 quotes for the ``full`` profile.
 JSON keys: device, profile, minutes (training from an empty cache plus measuring), table, verdicts.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 import _common
 
-REFERENCE_NAME = "06_comparisons_full"
+REFERENCE_NAME = "07_comparisons_full"
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The eight claims of chapter 06: each rule gives the verdict its sentence promises on hand-made tables."""
+"""The eight claims of chapter 07: each rule gives the verdict its sentence promises on hand-made tables."""
 import copy
 
 import pytest

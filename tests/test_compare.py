@@ -1,4 +1,4 @@
-"""Chapter 06's measurements: every model kind measured the same way, the table the claims read."""
+"""Chapter 07's measurements: every model kind measured the same way, the table the claims read."""
 import math
 
 import pytest

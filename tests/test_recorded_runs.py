@@ -1,4 +1,4 @@
-"""Recorded reference runs: round trip, staleness, and the course's own record of notebook 06's full profile."""
+"""Recorded reference runs: round trip, staleness, and the course's own record of notebook 07's full profile."""
 import json
 
 import pytest
@@ -43,11 +43,11 @@ def test_missing_and_corrupt_records_say_what_to_do(tmp_path):
         load_recorded_run("odd", folder=tmp_path)
 
 
-def test_the_course_record_of_notebook_06_is_current_and_complete():
-    run = load_recorded_run("06_comparisons_full")
+def test_the_course_record_of_notebook_07_is_current_and_complete():
+    run = load_recorded_run("07_comparisons_full")
     assert run.profile == "full" and run.seeds == list(comparison_seeds("full")) and len(run.seeds) >= 5
     assert set(run.settings) == {RECIPES[r].settings for r in CONTENDERS.values()}
-    assert run.stale() == [], (f"the settings of {run.stale()} changed since the reference run of notebook 06 was "
+    assert run.stale() == [], (f"the settings of {run.stale()} changed since the reference run of notebook 07 was "
                                f"recorded; re-record it: {reference.RECORD_COMMAND}")
     assert set(run.table) == {REAL, *CONTENDERS}
     for name in CONTENDERS:  # the budget each verdict holds under, and the rulers beyond the FD
@@ -59,13 +59,13 @@ def test_the_course_record_of_notebook_06_is_current_and_complete():
     assert all(j.verdict in VERDICTS for j in judgements)
 
 
-# Section 5 of notebook 06 discusses the reference run's verdicts in words; a re-recording that changes one of them
+# Section 5 of notebook 07 discusses the reference run's verdicts in words; a re-recording that changes one of them
 # must come with a revised discussion (and this table).
 DISCUSSED_VERDICTS = {1: "holds", 2: "depends", 3: "holds", 4: "holds", 5: "depends", 6: "depends", 7: "depends",
                       8: "holds"}
 
 
-def test_the_discussion_of_notebook_06_matches_the_recorded_verdicts():
-    verdicts = {j.claim.number: j.verdict for j in judge_all(load_recorded_run("06_comparisons_full").table)}
+def test_the_discussion_of_notebook_07_matches_the_recorded_verdicts():
+    verdicts = {j.claim.number: j.verdict for j in judge_all(load_recorded_run("07_comparisons_full").table)}
     changed = {n: (DISCUSSED_VERDICTS[n], v) for n, v in verdicts.items() if v != DISCUSSED_VERDICTS[n]}
-    assert not changed, f"claims whose verdict changed (discussed, recorded): {changed}; revise notebook 06, section 5"
+    assert not changed, f"claims whose verdict changed (discussed, recorded): {changed}; revise notebook 07, section 5"

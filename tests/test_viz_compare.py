@@ -1,4 +1,4 @@
-"""Chapter 06 plots: one block per model on the samples page, one panel per metric."""
+"""Chapter 07 plots: one block per model on the samples page, one panel per metric."""
 import matplotlib
 
 matplotlib.use("Agg")

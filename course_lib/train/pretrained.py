@@ -1,4 +1,4 @@
-"""Train a model once, reload it afterwards: ``pretrained("vae")`` is the VAE of notebook 02, ready in notebook 06.
+"""Train a model once, reload it afterwards: ``pretrained("vae")`` is the VAE of notebook 02, ready in notebook 07.
 
 The checkpoint is keyed by everything that decides the weights (recipe name, profile, model, data and training
 settings, seed), so changing a setting trains a new model instead of silently reusing an old one::

@@ -35,7 +35,7 @@ SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 256}, "data": {},
                  "train": {"epochs": 12, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
-    # chapter 06's autoencoder: the VAE's code size (16), network and training budget, so that the comparison of the
+    # chapter 07's autoencoder: the VAE's code size (16), network and training budget, so that the comparison of the
     # two differs in the objective only (squared error vs the ELBO)
     "autoencoder_16": {
         "quick": {"model": {"latent_dim": 16, "width": 16, "hidden": 128}, "data": {},

@@ -1,4 +1,4 @@
-"""Plots of chapter 06: samples of every model on one page, and the measured metrics side by side."""
+"""Plots of chapter 07: samples of every model on one page, and the measured metrics side by side."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence

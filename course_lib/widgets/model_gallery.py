@@ -1,4 +1,4 @@
-"""Explorer of chapter 06: the samples of every model and training seed, with the classes a classifier sees in them.
+"""Explorer of chapter 07: the samples of every model and training seed, with the classes a classifier sees in them.
 
 ``samples[model][seed]`` holds N x 1 x 28 x 28 images in [0, 1]; ``labels[model][seed]`` the classes the
 course classifier predicts for them (N,). Pick a model and a seed: the left panel shows the samples,

@@ -1,4 +1,4 @@
-"""Chapter 06: every model measured side by side, the common claims judged from the numbers.
+"""Chapter 07: every model measured side by side, the common claims judged from the numbers.
 
 - ``measure``: the same rulers for every model (reconstruction, sample quality, diversity, smoothness, anomalies);
 - ``claims``: each claim's verdict rule, with its margin;

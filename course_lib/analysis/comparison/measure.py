@@ -1,4 +1,4 @@
-"""Chapter 06: measure autoencoders, VAEs, CVAEs and GANs side by side, on the same data, with the same rulers.
+"""Chapter 07: measure autoencoders, VAEs, CVAEs and GANs side by side, on the same data, with the same rulers.
 
 ``measure(models, data)`` takes trained models, ``models[name][seed]`` (an autoencoder, a VAE, a CVAE or a GAN
 generator), and returns a :class:`Comparison` whose ``table[name][metric]`` feeds :mod:`course_lib.analysis.comparison.claims`.
@@ -62,7 +62,7 @@ from .budget import model_budget
 KINDS = ("ae", "vae", "cvae", "gan")
 from ...viz.compare import REAL
 N_CLASSES = 10
-# the five models of notebook 06 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
+# the five models of notebook 07 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
 # (the AE is chapter 01's autoencoder at the VAE's code size, network and budget: ``autoencoder_16``)
 CONTENDERS = {"AE": "autoencoder_16", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp"}
 # five training seeds in ``full``: a spread over seeds needs them (three give a standard deviation with about +-50 %

@@ -1,6 +1,6 @@
 """Recorded reference runs: a measured table, the date, the machine and the settings it was measured with.
 
-Notebook 06 in the ``quick`` profile trains for seconds, so its verdicts say little about the models. The
+Notebook 07 in the ``quick`` profile trains for seconds, so its verdicts say little about the models. The
 verdicts of the ``full`` profile come from a recorded run of the same measurement (``benchmarks/comparisons.py
 --record``), stored next to this module as JSON. The notebook computes the verdicts from the recorded *numbers*
 with the same rules (``course_lib.analysis.comparison.claims``), so no verdict is typed by hand, and :meth:`RecordedRun.stale`
@@ -66,7 +66,7 @@ def available(folder: Path | None = None) -> list[str]:
 
 
 def load_recorded_run(name: str, folder: Path | None = None) -> RecordedRun:
-    """Read the recorded run ``name`` (e.g. ``"06_comparisons_full"``) from ``folder`` (default: the course's records)."""
+    """Read the recorded run ``name`` (e.g. ``"07_comparisons_full"``) from ``folder`` (default: the course's records)."""
     folder = folder or RECORDED_DIR
     path = folder / f"{name}.json"
     if not path.exists():

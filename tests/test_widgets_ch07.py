@@ -1,4 +1,4 @@
-"""Chapter 06 explorer: picking a model or a seed redraws the gallery with that model's samples."""
+"""Chapter 07 explorer: picking a model or a seed redraws the gallery with that model's samples."""
 import pytest
 import torch
 

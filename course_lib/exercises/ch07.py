@@ -1,8 +1,8 @@
-"""Chapter 06 (comparisons): compute one metric, write one verdict.
+"""Chapter 07 (comparisons): compute one metric, write one verdict.
 
-6.1 ``frechet_distance_of_features(features_a, features_b)``: the Frechet distance between Gaussians fitted to two sets
+7.1 ``frechet_distance_of_features(features_a, features_b)``: the Frechet distance between Gaussians fitted to two sets
     of features (Heusel et al. 2017): ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^{1/2}).
-6.2 ``ae_reconstructs_better(table)``: the verdict of claim 1 from a table of measured numbers, by its rule.
+7.2 ``ae_reconstructs_better(table)``: the verdict of claim 1 from a table of measured numbers, by its rule.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .expect import describe, expect_close, expect_tensor
 from .registry import Exercise, fail, register
 
 
-# ---------------------------------------------------------------- 6.1 frechet_distance_of_features
+# ---------------------------------------------------------------- 7.1 frechet_distance_of_features
 
 def frechet_distance_of_features(features_a: torch.Tensor, features_b: torch.Tensor) -> torch.Tensor:
     """||mu_a - mu_b||^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^{1/2}) for N x D and M x D features (a scalar).
@@ -139,7 +139,7 @@ def _fd_symmetric_root(features_a, features_b):
 
 
 register(Exercise(
-    id="6.1",
+    id="7.1",
     title="the Frechet distance",
     reference=frechet_distance_of_features,
     visible_cases=[is_zero_for_the_same_features, adds_the_squared_shift_of_the_means, matches_the_formula_for_correlated_features],
@@ -159,7 +159,7 @@ register(Exercise(
 ))
 
 
-# ---------------------------------------------------------------- 6.2 ae_reconstructs_better
+# ---------------------------------------------------------------- 7.2 ae_reconstructs_better
 
 def ae_reconstructs_better(table: dict) -> str:
     """Claim 1's verdict: "holds" if the AE's train error is at least 5 % below the VAE's, "does not hold" if at
@@ -246,7 +246,7 @@ def _verdict_tie_first(table):
 
 
 register(Exercise(
-    id="6.2",
+    id="7.2",
     title="a verdict from the numbers (claim 1)",
     reference=ae_reconstructs_better,
     visible_cases=[holds_when_the_ae_is_clearly_better, does_not_hold_when_the_ae_is_clearly_worse, depends_on_a_near_tie],
