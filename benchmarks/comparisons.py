@@ -1,4 +1,4 @@
-"""Notebook 07's measurement as a benchmark: five models x five seeds (three in quick), one table, eight verdicts.
+"""Notebook 07's measurement as a benchmark: six models x five seeds (three in quick), one table, nine verdicts.
 
 Usage: python benchmarks/comparisons.py [--device D] [--json PATH] [--profile full|quick] [--record]
 

@@ -1,4 +1,4 @@
-"""The eight claims of chapter 07: each rule gives the verdict its sentence promises on hand-made tables."""
+"""The nine claims of chapter 07: each rule gives the verdict its sentence promises on hand-made tables."""
 import copy
 
 import pytest
@@ -9,7 +9,7 @@ from course_lib.analysis.comparison.claims import (
 
 
 def table_where_every_claim_holds() -> dict:
-    return {
+    table = {
         "AE": {"recon_train": 10.0, "recon_test": 20.0, "roughness": 3.0, "auroc_held_out_digit": 0.85, "auroc_noise": 0.99},
         "VAE": {"recon_train": 15.0, "recon_test": 16.0, "sharpness": 0.5, "entropy_worst": 0.99, "classes_worst": 10,
                 "fd_cv": 0.05, "fd_cv_low": 0.03, "fd_cv_high": 0.08, "seeds": 5,
@@ -19,8 +19,19 @@ def table_where_every_claim_holds() -> dict:
                   "fd_cv_high": 0.60, "seeds": 5},
         "WGAN-GP": {"sharpness": 0.9, "entropy_worst": 0.97, "classes_worst": 10, "fd_cv": 0.10, "fd_cv_low": 0.06,
                     "fd_cv_high": 0.15, "seeds": 5},
+        "diffusion": {"seeds": 5},
         "real data": {"sharpness": 1.1, "label_accuracy": 0.98},
     }
+    for model, (fd_low, fd_high, recall_low, recall_high, ms) in CLAIM_9_NUMBERS.items():
+        table[model].update(fd_mean_low=fd_low, fd_mean_high=fd_high, recall_low=recall_low, recall_high=recall_high, sample_ms=ms)
+    return table
+
+
+# claim 9 reads the 90 % intervals of the mean FD and the mean recall over seeds, and the milliseconds per sample
+CLAIM_9_NUMBERS = {
+    "VAE": (85, 90, 0.55, 0.60, 0.1), "CVAE": (84, 89, 0.56, 0.61, 0.1), "DCGAN": (70, 80, 0.50, 0.58, 0.05),
+    "WGAN-GP": (45, 50, 0.60, 0.65, 0.05), "diffusion": (35, 40, 0.70, 0.75, 20.0),
+}
 
 
 def verdicts(table) -> dict[int, str]:
@@ -36,13 +47,13 @@ def edited(**changes) -> dict:
     return table
 
 
-def test_there_are_eight_claims_numbered_in_order_each_with_a_rule():
-    assert [c.number for c in CLAIMS] == list(range(1, 9))
+def test_there_are_nine_claims_numbered_in_order_each_with_a_rule():
+    assert [c.number for c in CLAIMS] == list(range(1, 10))
     assert all(c.rule and c.text.endswith(".") for c in CLAIMS)
 
 
 def test_every_claim_holds_on_the_table_built_for_it():
-    assert verdicts(table_where_every_claim_holds()) == {n: HOLDS for n in range(1, 9)}
+    assert verdicts(table_where_every_claim_holds()) == {n: HOLDS for n in range(1, 10)}
 
 
 def test_claim_1_reads_both_rulers_and_depends_when_they_disagree():
@@ -138,6 +149,23 @@ def test_claim_8_reads_the_conditional_accuracy(acc, expected):
     assert verdicts(edited(CVAE__label_accuracy=acc))[8] == expected
 
 
+@pytest.mark.parametrize("changes, expected", [
+    ({"WGAN_GP__fd_mean_low": 38.0}, DEPENDS),  # the WGAN-GP's FD interval overlaps: the seeds cannot tell them apart
+    ({"WGAN_GP__fd_mean_low": 20.0, "WGAN_GP__fd_mean_high": 30.0}, DOES_NOT_HOLD),  # a GAN has the better FD
+    ({"DCGAN__recall_low": 0.80, "DCGAN__recall_high": 0.85}, DOES_NOT_HOLD),  # a GAN is more diverse
+    ({"VAE__recall_high": 0.72}, DEPENDS),  # the recall intervals overlap
+    ({"diffusion__sample_ms": 0.15}, DOES_NOT_HOLD),  # not twice as slow as the VAE: no "higher sampling cost"
+])
+def test_claim_9_needs_the_diffusion_intervals_apart_from_every_vae_and_gan_and_a_higher_cost(changes, expected):
+    assert verdicts(edited(**changes))[9] == expected
+
+
+def test_claim_9_says_where_each_interval_lies_and_the_cost_ratio():
+    evidence = judge_all(table_where_every_claim_holds())[8].evidence
+    assert "diffusion 35-40: below VAE 85-90" in evidence and "above WGAN-GP 0.6-0.65" in evidence
+    assert "20 ms per sample, 200x VAE's" in evidence and "400x WGAN-GP's" in evidence
+
+
 def test_a_missing_metric_is_named_in_the_error():
     table = table_where_every_claim_holds()
     del table["VAE"]["sharpness"]
@@ -155,8 +183,8 @@ def test_a_missing_row_is_named_in_the_error():
 def test_rows_and_html_carry_every_verdict_and_its_evidence():
     judgements = judge_all(edited(CVAE__label_accuracy=0.7))
     rows = verdict_rows(judgements)
-    assert [r["verdict"] for r in rows][-1] == DEPENDS and all(r["verdict"] in VERDICTS for r in rows)
-    assert "70%" in rows[-1]["evidence"]
+    assert [r["verdict"] for r in rows][7] == DEPENDS and all(r["verdict"] in VERDICTS for r in rows)
+    assert "70%" in rows[7]["evidence"]
     html = verdicts_html(judgements)
-    assert html.count("<tr>") == 9 and "depends" in html
-    assert "verdict: DEPENDS" in str(judgements[-1])
+    assert html.count("<tr>") == 10 and "depends" in html
+    assert "verdict: DEPENDS" in str(judgements[7])

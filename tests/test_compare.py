@@ -6,11 +6,12 @@ import torch
 
 from course_lib.analysis.comparison.claims import judge_all
 from course_lib.analysis.comparison.measure import (
-    BUDGET_COLUMNS, REAL, anomaly_scores, anomaly_sets, draw_samples, encode, format_table, kind_of, measure, reconstruction_bce,
+    BUDGET_COLUMNS, DIFFUSION_STEPS, REAL, anomaly_scores, mean_interval, anomaly_sets, draw_samples, encode, format_table, kind_of, measure, reconstruction_bce,
     reconstruction_errors, spread_interval, table_html,
 )
 from course_lib.analysis.comparison.budget import training_budget
 from course_lib.data import Dataset, Split
+from course_lib.diffusion import DiffusionModel
 from course_lib.models import CVAE, Classifier, ConvAutoencoder, ConvVAE, DCGANGenerator, MLPAutoencoder
 from course_lib.input_checks import CourseInputError
 
@@ -23,7 +24,7 @@ def tiny_data(device, n_train=60, n_test=40) -> Dataset:
 
 
 def tiny_models(device, seeds=(0, 1)) -> dict:
-    out = {"AE": {}, "VAE": {}, "CVAE": {}, "DCGAN": {}, "WGAN-GP": {}}
+    out = {"AE": {}, "VAE": {}, "CVAE": {}, "DCGAN": {}, "WGAN-GP": {}, "diffusion": {}}
     for s in seeds:
         torch.manual_seed(s)
         out["AE"][s] = MLPAutoencoder(latent_dim=4, hidden=(16,)).to(device)
@@ -31,6 +32,7 @@ def tiny_models(device, seeds=(0, 1)) -> dict:
         out["CVAE"][s] = CVAE(latent_dim=4, width=4, hidden=16).to(device)
         out["DCGAN"][s] = DCGANGenerator(latent_dim=8, width=4).to(device)
         out["WGAN-GP"][s] = DCGANGenerator(latent_dim=8, width=4).to(device)
+        out["diffusion"][s] = DiffusionModel(base_width=4, depth=1, n_classes=10, T=10).to(device)
     return out
 
 
@@ -41,7 +43,7 @@ def classifier(device):
 
 
 def test_kinds_are_read_from_the_model_class():
-    assert [kind_of(m[0]) for m in tiny_models("cpu", seeds=(0,)).values()] == ["ae", "vae", "cvae", "gan", "gan"]
+    assert [kind_of(m[0]) for m in tiny_models("cpu", seeds=(0,)).values()] == ["ae", "vae", "cvae", "gan", "gan", "diffusion"]
     with pytest.raises(CourseInputError, match="expected an autoencoder"):
         kind_of(torch.nn.Linear(2, 2))
 
@@ -53,6 +55,32 @@ def test_samples_of_every_kind_are_images_and_the_cvae_says_which_labels(device)
         assert x.shape == (20, 1, 28, 28) and 0 <= float(x.min()) and float(x.max()) <= 1, name
         assert (asked is not None) == (name == "CVAE")
     assert asked is None
+
+
+def test_the_diffusion_model_samples_without_a_class_and_no_guidance(device, monkeypatch):
+    model = DiffusionModel(base_width=4, depth=1, n_classes=10, T=30).to(device)
+    seen = {}
+    original = model.sample
+
+    def spy(n, labels=None, steps=50, guidance=0.0, **kw):
+        seen.update(labels=labels, steps=steps, guidance=guidance)
+        return original(n, labels=labels, steps=steps, guidance=guidance, **kw)
+
+    monkeypatch.setattr(model, "sample", spy)
+    x, asked = draw_samples(model, 6, torch.Generator().manual_seed(0))
+    assert x.shape == (6, 1, 28, 28) and asked is None
+    assert seen["steps"] == DIFFUSION_STEPS and seen["guidance"] == 0
+    assert torch.equal(seen["labels"].cpu(), torch.full((6,), model.null_label))  # the null label: no class
+    again, _ = draw_samples(model, 6, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(x, again)  # deterministic DDIM: a seed gives the same samples
+
+
+def test_a_mean_interval_holds_the_mean_and_narrows_with_agreement():
+    low, high = mean_interval([10.0, 12.0, 11.0, 13.0, 9.0])
+    assert low < 11.0 < high and high - low < 4
+    tight = mean_interval([11.0, 11.1, 10.9, 11.0, 11.05])
+    assert tight[1] - tight[0] < (high - low) / 10
+    assert all(math.isnan(v) for v in mean_interval([1.0, 2.0]))
 
 
 def test_reconstruction_error_is_the_squared_pixel_error_summed_per_image(device):
@@ -86,20 +114,24 @@ def test_measure_fills_every_column_the_claims_read(device, classifier):
                          anomalies={"noise": torch.rand(10, 1, 28, 28, device=device)},
                          seconds={"AE": {0: 1.5, 1: 2.5}})
     t = comparison.table
-    assert list(t) == [REAL, "AE", "VAE", "CVAE", "DCGAN", "WGAN-GP"]
+    assert list(t) == [REAL, "AE", "VAE", "CVAE", "DCGAN", "WGAN-GP", "diffusion"]
     for name in ("AE", "VAE", "CVAE"):
         assert t[name]["recon_test"] > 0 and 0 <= t[name]["auroc_noise"] <= 1
     assert "recon_train" not in t["DCGAN"] and t["DCGAN"]["roughness"] >= 1
+    assert "recon_train" not in t["diffusion"] and t["diffusion"]["roughness"] is None  # no decoder of a code
+    assert t["diffusion"]["code_size"] == 784 and t["diffusion"]["label_accuracy"] is None  # x_T; sampled without a class
+    assert all(t[m]["sample_ms"] > 0 for m in t if m != REAL)
+    assert all(t[m]["fd_mean_low"] <= t[m]["fd_mean"] <= t[m]["fd_mean_high"] or math.isnan(t[m]["fd_mean_low"]) for m in t if m != REAL)
     assert 0 <= t["CVAE"]["label_accuracy"] <= 1 and t["VAE"]["label_accuracy"] is None
     assert t["AE"]["train_seconds"] == 2.0 and "train_seconds" not in t["VAE"]  # the mean over the two seeds
     assert all(t[m]["seeds"] == 2 and t[m]["fd_std"] >= 0 and 0 <= t[m]["entropy_worst"] <= 1 + 1e-9 for m in t if m != REAL)
     assert t[REAL]["fd"] >= 0 and math.isfinite(t[REAL]["sharpness"])
     assert set(comparison.samples["CVAE"]) == {0, 1} and comparison.samples["CVAE"][0].device.type == "cpu"
     judgements = judge_all(t)  # every rule finds its numbers
-    assert len(judgements) == 8
+    assert len(judgements) == 9
     text = format_table(t)
-    assert "AUC noise" in text and "WGAN-GP" in text and text.count("\n") == 7
-    assert table_html(t).count("<tr") == 7
+    assert "AUC noise" in text and "WGAN-GP" in text and "ms / sample" in text and text.count("\n") == 8
+    assert table_html(t).count("<tr") == 8
 
 
 def test_measure_needs_models():

@@ -6,6 +6,7 @@ One module (or sub-package) per chapter topic, named after the topic:
   over-fitting curves, KL diagnostics, a per-class prior);
 - ``unet``: chapter 04, the U-Net's anatomy traced and drawn;
 - ``gan``: chapter 05, loss curves, toy-set quality, the exact W1 of samples;
+- ``diffusion``: chapter 06, sample quality against the sampler's steps and guidance scale, inpainting scores;
 - ``comparison``: chapter 07, every model measured side by side, the claims and their verdicts, and the
   recorded reference run the notebook quotes.
 

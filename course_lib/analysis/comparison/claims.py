@@ -1,7 +1,7 @@
-"""Eight common claims about generative models, each judged by a written rule on measured numbers.
+"""Nine common claims about generative models, each judged by a written rule on measured numbers.
 
 The input is the table that :func:`course_lib.analysis.comparison.measure.measure_all` returns: one row per model
-(``"AE"``, ``"VAE"``, ``"CVAE"``, ``"DCGAN"``, ``"WGAN-GP"``, plus ``"real data"`` for reference), each
+(``"AE"``, ``"VAE"``, ``"CVAE"``, ``"DCGAN"``, ``"WGAN-GP"``, ``"diffusion"``, plus ``"real data"`` for reference), each
 a mapping from a metric name to a number (``None`` where the metric does not apply)::
 
     table = {"AE": {"recon_train": 14.1, "recon_test": 19.0, ...}, "VAE": {...}, ...}
@@ -22,6 +22,9 @@ and the verdicts follow. The metrics a rule reads (lower is better unless said):
 ``roughness``          largest / mean step of the output along latent interpolations (1: even)
 ``auroc_<set>``        ROC-AUC of the reconstruction error, normal test digits vs anomaly set
 ``label_accuracy``     share of CVAE samples the classifier assigns the requested label
+``fd_mean_low/high``   90 % bootstrap interval of the mean Frechet distance over the seeds
+``recall_low/high``    the same for the recall (the samples' diversity; higher is better)
+``sample_ms``          milliseconds per sample: the sampling cost
 =====================  ====================================================================
 
 Where the table has the budget columns (``code_size``, ``steps``, ``critic_steps``: see ``measure.BUDGET_COLUMNS``),
@@ -247,6 +250,42 @@ def _controlled(t: Table) -> tuple[str, str]:
     return DEPENDS, evidence
 
 
+# 9 -------------------------------------------------------------------------------------------------
+RIVALS = ("VAE", "CVAE", "DCGAN", "WGAN-GP")  # the VAEs and the GANs
+COST_FACTOR = 2.0  # "a higher sampling cost": at least twice the time per sample of every rival
+
+
+def _interval_order(t: Table, a: str, b: str, low: str, high: str) -> int:
+    """-1 when ``a``'s interval lies wholly below ``b``'s, +1 wholly above, 0 when they overlap."""
+    a_low, a_high, b_low, b_high = value(t, a, low), value(t, a, high), value(t, b, low), value(t, b, high)
+    return -1 if a_high < b_low else 1 if a_low > b_high else 0
+
+
+def _diffusion_better(t: Table) -> tuple[str, str]:
+    fd = {m: _interval_order(t, "diffusion", m, "fd_mean_low", "fd_mean_high") for m in RIVALS}  # -1: lower FD (better)
+    recall = {m: _interval_order(t, "diffusion", m, "recall_low", "recall_high") for m in RIVALS}  # +1: higher recall
+    cost = {m: value(t, "diffusion", "sample_ms") / value(t, m, "sample_ms") for m in RIVALS}
+    word = {-1: "below", 0: "overlaps", 1: "above"}
+    show = lambda m, key: f"{value(t, m, key + '_low'):.3g}-{value(t, m, key + '_high'):.3g}"  # noqa: E731
+    evidence = (
+        f"mean FD over seeds (90 % interval) diffusion {show('diffusion', 'fd_mean')}: "
+        + ", ".join(f"{word[fd[m]]} {m} {show(m, 'fd_mean')}" for m in RIVALS)
+        + f"; mean recall diffusion {show('diffusion', 'recall')}: "
+        + ", ".join(f"{word[recall[m]]} {m} {show(m, 'recall')}" for m in RIVALS)
+        + f"; {value(t, 'diffusion', 'sample_ms'):.2g} ms per sample, "
+        + ", ".join(f"{c:.0f}x {m}'s" for m, c in cost.items())
+        + under(t, "diffusion", *RIVALS)
+    )
+    better = all(d == -1 for d in fd.values()) and all(d == 1 for d in recall.values())
+    beaten = any(d == 1 for d in fd.values()) or any(d == -1 for d in recall.values())
+    costlier = all(c >= COST_FACTOR for c in cost.values())
+    if better and costlier:
+        return HOLDS, evidence
+    if beaten or not costlier:
+        return DOES_NOT_HOLD, evidence
+    return DEPENDS, evidence
+
+
 CLAIMS: tuple[Claim, ...] = (
     Claim(1, "Autoencoders reconstruct training data better than VAEs.",
           f"holds if the AE's train reconstruction error (squared error) is at least {TIE:.0%} below the VAE's; does not "
@@ -277,6 +316,12 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(8, "A CVAE gives controlled generation: the label decides the class of the sample.",
           f"holds if the classifier gives at least {ACC_GOOD:.0%} of CVAE samples the requested label; does not hold "
           f"at {ACC_POOR:.0%} or less; depends in between.", _controlled),
+    Claim(9, "Diffusion models give better and more diverse samples than VAEs and GANs, at a higher sampling cost.",
+          "with 90 % bootstrap intervals of the mean over the training seeds: holds if the diffusion model's interval of "
+          f"the FD lies below, and its interval of the recall above, those of the {', '.join(RIVALS)}, and it takes at "
+          f"least {COST_FACTOR:g} times as long per sample as each of them; does not hold if one of them is better in FD "
+          "or in recall (intervals apart on the other side) or it is not that much slower; depends otherwise "
+          "(overlapping intervals).", _diffusion_better),
 )
 
 

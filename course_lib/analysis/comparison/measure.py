@@ -1,7 +1,7 @@
-"""Chapter 07: measure autoencoders, VAEs, CVAEs and GANs side by side, on the same data, with the same rulers.
+"""Chapter 07: measure autoencoders, VAEs, CVAEs, GANs and a diffusion model side by side, on the same data, with the same rulers.
 
-``measure(models, data)`` takes trained models, ``models[name][seed]`` (an autoencoder, a VAE, a CVAE or a GAN
-generator), and returns a :class:`Comparison` whose ``table[name][metric]`` feeds :mod:`course_lib.analysis.comparison.claims`.
+``measure(models, data)`` takes trained models, ``models[name][seed]`` (an autoencoder, a VAE, a CVAE, a GAN
+generator or a diffusion model), and returns a :class:`Comparison` whose ``table[name][metric]`` feeds :mod:`course_lib.analysis.comparison.claims`.
 Every model is measured the same way:
 
 ==================  ===========================================================================  ============
@@ -15,6 +15,9 @@ fd                  Frechet distance of n samples to the n test images in the co
                     classifier's features; the ``real data`` row holds the floor (train vs test)
 fd_mean/std/cv      the same over the training seeds (std / mean = cv: the spread)               all
 fd_cv_low/high      a 90 % bootstrap interval of the spread, resampling the seeds                all
+fd_mean_low/high    a 90 % bootstrap interval of the mean FD over the seeds                      all
+recall_mean/low/    the recall's mean over the seeds and its 90 % bootstrap interval             all
+high
 precision, recall   improved precision and recall (k = 3 nearest neighbours) of the samples'    all
                     classifier features against the test images' (Kynkaanniemi et al. 2019):
                     quality (samples inside the data's manifold) and diversity told apart
@@ -23,22 +26,29 @@ copies              share of samples closer to a training image (in pixels) than
 classes, entropy    classes covered (of 10) and class entropy / log 10 of the samples' predicted  all
                     classes; ``*_worst``: the worst seed
 sharpness           variance of the Laplacian of the samples                                     all
-roughness           largest / mean pixel step along 16-step latent interpolations (1: even)       all
+roughness           largest / mean pixel step along 16-step latent interpolations (1: even)       all but
+                                                                                                 diffusion
 auroc_<set>         ROC-AUC of the reconstruction error: normal test digits vs an anomaly set     AE VAE CVAE
 label_accuracy      share of samples the classifier gives the requested label                    CVAE
 code_size, steps,   the budget: code size, gradient steps, critic steps, real images seen,       all
 critic_steps,       training seconds (:mod:`.budget`; from ``model.training_record`` when the
 images_seen,        model comes from ``pretrained``; ``seconds``, by model and seed, overrides
 train_seconds       the time with its mean over the seeds)
+sample_ms           the sampling cost: milliseconds per sample, drawing the n samples in          all
+                    batches (mean over the seeds)
 ==================  ===========================================================================  ============
 
 Samples: a VAE decodes z ~ N(0, I); a CVAE decodes z ~ N(0, I) with the labels 0..9 in turn; a GAN's
 generator maps z ~ N(0, I); a plain autoencoder has no prior, so its "samples" decode codes drawn from a
-Gaussian fitted to the training codes (the best one can do without a prior, and a lesson in itself).
+Gaussian fitted to the training codes (the best one can do without a prior, and a lesson in itself). The
+diffusion model (chapter 06) samples *unconditionally*, like the VAE and the GANs: it is given the null label of
+classifier-free guidance (no class), no guidance, and :data:`DIFFUSION_STEPS` deterministic DDIM steps; its code is
+the starting noise x_T, one number per pixel. Chapter 06 measures its class-conditional and guided samples.
 """
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -59,12 +69,15 @@ from ...metrics.smoothness import roughness
 from ...input_checks import CourseInputError
 from .budget import model_budget
 
-KINDS = ("ae", "vae", "cvae", "gan")
+KINDS = ("ae", "vae", "cvae", "gan", "diffusion")
 from ...viz.compare import REAL
 N_CLASSES = 10
-# the five models of notebook 07 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
+# the six models of notebook 07 and the ``pretrained`` recipe of each (the recipes of chapters 01, 02, 03, 05)
 # (the AE is chapter 01's autoencoder at the VAE's code size, network and budget: ``autoencoder_16``)
-CONTENDERS = {"AE": "autoencoder_16", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp"}
+CONTENDERS = {"AE": "autoencoder_16", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dcgan", "WGAN-GP": "wgan_gp", "diffusion": "ddpm"}
+# how the diffusion model samples in the comparison: DDIM with 20 steps (chapter 06: 20 steps are within 1 FD point
+# of 50 at 40 % of the cost), no class (the null label) and no guidance, so that it is measured as the VAE and GANs are
+DIFFUSION_STEPS = 20
 # five training seeds in ``full``: a spread over seeds needs them (three give a standard deviation with about +-50 %
 # relative error); ``quick`` keeps three, to stay fast
 PROFILE_SEEDS = {"quick": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
@@ -77,9 +90,14 @@ def comparison_seeds(profile: str | None = None) -> tuple[int, ...]:
     return PROFILE_SEEDS[get_profile(profile)]
 
 
+def is_diffusion(model: nn.Module) -> bool:
+    """True for a diffusion model (chapter 06's ``DiffusionModel``: a noise schedule and a sampler, no decoder)."""
+    return callable(getattr(model, "schedule", None)) and callable(getattr(model, "sample", None)) and hasattr(model, "image_shape")
+
+
 def is_conditional(model: nn.Module) -> bool:
     """True for a model whose ``encode`` and ``decode`` take the labels too (the CVAE: it has ``n_classes``)."""
-    return getattr(model, "n_classes", None) is not None
+    return has_encoder(model) and getattr(model, "n_classes", None) is not None
 
 
 def has_encoder(model: nn.Module) -> bool:
@@ -88,11 +106,13 @@ def has_encoder(model: nn.Module) -> bool:
 
 
 def kind_of(model: nn.Module) -> str:
-    """"ae", "vae", "cvae" or "gan" (a generator), read from the model's interface (for labels and messages)."""
+    """"ae", "vae", "cvae", "gan" (a generator) or "diffusion", read from the model's interface (for labels and messages)."""
+    if is_diffusion(model):
+        return "diffusion"
     if not has_encoder(model):
         if callable(getattr(model, "sample", None)):
             return "gan"
-        raise CourseInputError(f"expected an autoencoder, a VAE, a CVAE or a GAN generator, got {type(model).__name__}.")
+        raise CourseInputError(f"expected an autoencoder, a VAE, a CVAE, a GAN generator or a diffusion model, got {type(model).__name__}.")
     if is_conditional(model):
         return "cvae"
     return "vae" if callable(getattr(model, "sample", None)) else "ae"
@@ -124,7 +144,9 @@ def decoder(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def latent_size(model: nn.Module) -> int:
-    """The size of the model's latent code (every generative model of the course has ``latent_dim``)."""
+    """The size of the model's latent code: ``latent_dim``, or a diffusion model's x_T (one number per pixel)."""
+    if is_diffusion(model):
+        return math.prod(model.image_shape)
     return model.latent_dim
 
 
@@ -164,6 +186,10 @@ def draw_samples(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """``n`` samples (N x 1 x 28 x 28) and, for a CVAE, the labels asked for (0..9 in turn; else None)."""
     device = module_device(model)
+    if is_diffusion(model):  # unconditional: the null label of classifier-free guidance, or no label at all
+        null = getattr(model, "null_label", None)
+        labels = None if null is None else torch.full((n,), null, dtype=torch.long, device=device)
+        return model.sample(n, labels=labels, steps=min(DIFFUSION_STEPS, model.T), generator=generator), None
     if not callable(getattr(model, "sample", None)):  # an autoencoder: no prior of its own
         if train_x is None:
             raise CourseInputError("an autoencoder has no prior: pass train_x to fit a Gaussian to its codes.")
@@ -247,6 +273,22 @@ def spread_interval(values: list[float], level: float = SPREAD_LEVEL, seed: int 
         return 0.0, 0.0
     result = bootstrap((data,), lambda v, axis=-1: np.std(v, ddof=1, axis=axis) / np.mean(v, axis=axis), n_resamples=9999,
                        confidence_level=level, method="percentile", vectorized=True, random_state=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def mean_interval(values: list[float], level: float = SPREAD_LEVEL, seed: int = 0) -> tuple[float, float]:
+    """A percentile bootstrap interval of the mean of ``values`` (one per training seed; 9,999 resamples of the seeds):
+    the margin a verdict on a difference of means needs. NaN, NaN for fewer than three values."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    if len(values) < 3:
+        return float("nan"), float("nan")
+    data = np.asarray(values, dtype=float)
+    if np.ptp(data) == 0:
+        return float(data[0]), float(data[0])
+    result = bootstrap((data,), np.mean, n_resamples=9999, confidence_level=level, method="percentile",
+                       vectorized=True, random_state=np.random.default_rng(seed))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -350,8 +392,11 @@ def measure(
         per_seed: dict[int, dict[str, float]] = {}
         comparison.samples[name], comparison.predicted[name] = {}, {}
         for s in seeds:
+            start = time.perf_counter()
             x_gen, asked = draw_samples(by_seed[s], n, torch.Generator().manual_seed(seed + 1000 * (s + 1)), train.x)
+            sample_ms = 1000 * (time.perf_counter() - start) / n
             per_seed[s], pred = sample_metrics(x_gen, asked, classifier, test_feats, train.x, test.x)
+            per_seed[s]["sample_ms"] = sample_ms
             comparison.samples[name][s] = x_gen[:100].cpu()
             comparison.predicted[name][s] = pred[:100].cpu()
         comparison.per_seed[name] = per_seed
@@ -359,9 +404,14 @@ def measure(
         first, model = seeds[0], by_seed[seeds[0]]
         fd_mean, fd_std, fd_cv = _spread([per_seed[s]["fd"] for s in seeds])
         fd_cv_low, fd_cv_high = spread_interval([per_seed[s]["fd"] for s in seeds], seed=seed)
+        fd_mean_low, fd_mean_high = mean_interval([per_seed[s]["fd"] for s in seeds], seed=seed)
+        recalls = [per_seed[s]["recall"] for s in seeds]
+        recall_low, recall_high = mean_interval(recalls, seed=seed)
         row: dict[str, float | None] = {
             "fd": per_seed[first]["fd"], "fd_mean": fd_mean, "fd_std": fd_std, "fd_cv": fd_cv,
-            "fd_cv_low": fd_cv_low, "fd_cv_high": fd_cv_high, "seeds": len(seeds),
+            "fd_cv_low": fd_cv_low, "fd_cv_high": fd_cv_high, "fd_mean_low": fd_mean_low, "fd_mean_high": fd_mean_high,
+            "recall_mean": sum(recalls) / len(recalls), "recall_low": recall_low, "recall_high": recall_high,
+            "seeds": len(seeds),
             "precision": per_seed[first]["precision"], "recall": per_seed[first]["recall"],
             "copies": per_seed[first]["copies"],
             "classes": per_seed[first]["classes"], "entropy": per_seed[first]["entropy"],
@@ -373,12 +423,17 @@ def measure(
         if has_encoder(model):
             codes, z_a, z_b = code_metrics(model, data, test.y[pairs.flatten()], test.x[pairs.flatten()], test.x[normal_idx], anomalies)
             row.update(codes)
-        else:
+        elif not is_diffusion(model):
             gz = torch.Generator().manual_seed(seed + 7)
             z_a = torch.randn(n_pairs, model.latent_dim, generator=gz).to(device)
             z_b = torch.randn(n_pairs, model.latent_dim, generator=gz).to(device)
-        row["roughness"] = roughness(decoder(model), z_a, z_b, steps)
+        # a diffusion model has no decoder of a code: a straight line between two noises x_T leaves the noise's
+        # sphere (its midpoint has 71 % of the norm), so the roughness would measure that, not the model
+        row["roughness"] = None if is_diffusion(model) else roughness(decoder(model), z_a, z_b, steps)
         row.update(model_budget(model, len(train.x)))
+        if is_diffusion(model):
+            row["code_size"] = latent_size(model)
+        row["sample_ms"] = sum(per_seed[s]["sample_ms"] for s in seeds) / len(seeds)
         if seconds and seconds.get(name):  # the mean over the seeds: the time one model of the recipe takes
             row["train_seconds"] = sum(seconds[name].values()) / len(seconds[name])
         table[name] = row
@@ -413,6 +468,7 @@ BUDGET_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("critic_steps", "critic steps", "{:,.0f}"),
     ("images_seen", "images seen", "{:,.0f}"),
     ("train_seconds", "train s", "{:.0f}"),
+    ("sample_ms", "ms / sample", "{:.2g}"),
     ("seeds", "seeds", "{:.0f}"),
 )
 COLUMNS = QUALITY_COLUMNS + BUDGET_COLUMNS
@@ -425,7 +481,9 @@ COPY_LIMIT = 0.20
 SAMPLE_QUALITY = {"fd", "precision", "recall"}
 # columns that get no best, and why (said in a footnote under the HTML table)
 NO_BEST = {
-    "roughness": "measured on different kinds of paths (AE, VAE, CVAE: between encoded test digits; GANs: between prior draws)",
+    "roughness": "measured on different kinds of paths (AE, VAE, CVAE: between encoded test digits; GANs: between prior "
+                 "draws); not measured for the diffusion model, whose code is the starting noise (a straight path between "
+                 "two noises leaves the noise's distribution)",
 }
 BUDGET_NOTE = ("the budget: what each model was given, not how good it is, so no best is marked. A GAN's code is its "
                "noise and its steps are generator steps, each after n_critic critic steps; the CVAE's decoder is told the "
@@ -531,6 +589,6 @@ def table_html(table: Mapping[str, Mapping[str, float | None]], columns=QUALITY_
 
 __all__ = [
     "BUDGET_COLUMNS", "CLOSEST_TO_REAL", "COLUMNS", "COPY_LIMIT", "Comparison", "KINDS", "NO_BEST", "QUALITY_COLUMNS", "REAL",
-    "anomaly_scores", "anomaly_sets", "comparison_seeds", "copies_too_much", "reconstruction_bce", "spread_interval",
+    "DIFFUSION_STEPS", "anomaly_scores", "anomaly_sets", "comparison_seeds", "copies_too_much", "is_diffusion", "mean_interval", "reconstruction_bce", "spread_interval",
     "best_of_each_column", "decoder", "draw_samples", "encode", "format_table", "kind_of", "measure", "reconstruct", "reconstruction_errors", "table_html",
 ]
