@@ -8,6 +8,7 @@ from .base import Explorer, figure_png, int_slider, slider
 from .code_map import code_map_explorer, decode_point
 from .cvae_style import cvae_explorer
 from .denoising import denoising_explorer
+from .diffusion import guidance_explorer, sampling_steps_explorer, timestep_explorer
 from .gan_training import TrainingExplorer, draw_snapshot
 from .inpainting import inpainting_explorer
 from .interpolation import interpolation_explorer
@@ -16,6 +17,6 @@ from .segmentation import segmentation_explorer
 
 __all__ = [
     "Explorer", "ModelGallery", "TrainingExplorer", "anomaly_explorer", "code_map_explorer", "cvae_explorer", "decode_point",
-    "denoising_explorer", "draw_snapshot", "figure_png", "inpainting_explorer", "int_slider", "interpolation_explorer",
-    "segmentation_explorer", "slider",
+    "denoising_explorer", "draw_snapshot", "figure_png", "guidance_explorer", "inpainting_explorer", "int_slider", "interpolation_explorer",
+    "sampling_steps_explorer", "segmentation_explorer", "slider", "timestep_explorer",
 ]
