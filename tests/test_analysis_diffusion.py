@@ -2,10 +2,11 @@
 import pytest
 import torch
 
-from course_lib.analysis.diffusion import fill_scores, format_rows, sample_quality, sampler_table, sampling_labels
+from course_lib.analysis.diffusion import fill_scores, format_rows, sample_quality, sampler_table, sampling_labels, score_samples
 from course_lib.diffusion import DiffusionModel
 from course_lib.input_checks import CourseInputError
 from course_lib.models import Classifier
+from course_lib.models.classifier import predict_labels
 
 
 @pytest.fixture
@@ -30,12 +31,15 @@ def test_labels_ask_for_the_classes_in_turn_or_for_none(parts):
 def test_sample_quality_measures_the_samples_the_sampler_gives(parts, monkeypatch):
     model, classifier, test_x = parts
     row = sample_quality(model, test_x, classifier, n=20, steps=5, seed=3)
-    assert set(row) == {"fd", "precision", "recall", "classes", "ms"}
+    assert set(row) == {"fd", "precision", "recall", "classes", "ms", "on_class"}
+    assert set(sample_quality(model, test_x, classifier, n=20, steps=5, classes=False)) == {"fd", "precision", "recall", "classes", "ms"}
     assert row["fd"] >= 0 and 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1 and row["ms"] > 0
     assert sample_quality(model, test_x, classifier, n=20, steps=5, seed=3)["fd"] == pytest.approx(row["fd"])  # seeded
     seen = {}
-    monkeypatch.setattr(model, "sample", lambda n, **kw: seen.update(kw) or torch.rand(n, 1, 28, 28))
-    sample_quality(model, test_x, classifier, n=10, steps=7, guidance=2.0, seed=0)
+    drawn = test_x[:10]
+    monkeypatch.setattr(model, "sample", lambda n, **kw: seen.update(kw) or drawn)
+    on_class = sample_quality(model, test_x, classifier, n=10, steps=7, guidance=2.0, seed=0)["on_class"]
+    assert on_class == pytest.approx(float((predict_labels(classifier, drawn) == torch.arange(10)).float().mean()))
     assert seen["steps"] == 7 and seen["guidance"] == 2.0 and seen["labels"].tolist() == list(range(10))
     with pytest.raises(CourseInputError, match="at most 40"):
         sample_quality(model, test_x, classifier, n=41)
@@ -65,3 +69,13 @@ def test_fill_scores_read_only_the_hidden_pixels_and_the_true_class():
     assert scores["perfect"]["recognised"] == float((classifier(x).argmax(1) == y).float().mean())
     with pytest.raises(CourseInputError, match="fills\\['bad'\\]"):
         fill_scores({"bad": x[:2]}, x, y, observed, classifier)
+
+
+def test_any_models_samples_are_scored_with_the_same_rulers(parts):
+    _, classifier, test_x = parts
+    on_itself = score_samples(test_x[:20], test_x, classifier)
+    assert on_itself["fd"] == pytest.approx(0, abs=1e-3) and on_itself["precision"] == 1 and on_itself["recall"] == 1
+    blank = score_samples(torch.zeros(20, 1, 28, 28), test_x, classifier)
+    assert blank["fd"] > on_itself["fd"] + 1e-3 and blank["classes"] <= 1
+    with pytest.raises(CourseInputError, match="at most 40"):
+        score_samples(torch.rand(41, 1, 28, 28), test_x, classifier)

@@ -85,3 +85,30 @@ def test_pretrained_ddpm_is_the_recipe_of_chapter_06_trained_once(device):
     assert again.training_record.cached
     x = again.sample(4, steps=3, generator=torch.Generator().manual_seed(0))
     assert x.shape == (4, 1, 28, 28) and x.device.type == torch.device(device).type
+
+
+def test_inpainting_keeps_the_observed_pixels_fills_the_rest_and_checks_the_mask():
+    model = tiny()
+    x = digits(4).x
+    observed = torch.zeros_like(x, dtype=torch.bool)
+    observed[:, :, :14] = True
+    seen = {}
+    network = model.network.forward
+
+    def recording(x_t, t, labels=None):
+        seen["labels"] = labels
+        return network(x_t, t, labels)
+
+    model.network.forward = recording
+    filled = model.inpaint(x, observed, generator=torch.Generator().manual_seed(0))
+    assert filled.shape == x.shape and torch.equal(filled[observed], x[observed])
+    assert 0 <= filled.min() and filled.max() <= 1 and not torch.equal(filled[~observed], x[~observed])
+    assert seen["labels"].tolist() == [model.null_label] * 4  # no class given: filled without one
+    model.inpaint(x, observed, labels=torch.tensor([0, 1, 0, 1]))
+    assert seen["labels"].tolist() == [0, 1, 0, 1]
+    again = model.inpaint(x, observed, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(again, filled)  # seeded
+    with pytest.raises(CourseInputError, match="boolean mask"):
+        model.inpaint(x, observed.float())
+    with pytest.raises(CourseInputError, match="boolean mask"):
+        model.inpaint(x, observed[:, :, :5])

@@ -1,8 +1,9 @@
 """Chapter 06: what a diffusion model's samples are worth, and what they cost, against the number of steps and the
 guidance scale; and inpainting measured as chapter 03 measures it.
 
-    sample_quality(model, ...)   FD, precision, recall and classes of n samples against the n test digits (the rulers
-                                 of chapter 07: the course classifier's features), and the milliseconds per sample
+    score_samples(x, ...)        FD, precision, recall and classes of any model's samples x against as many test digits
+                                 (the rulers of chapter 07: the course classifier's features)
+    sample_quality(model, ...)   score_samples of n samples of the diffusion model, and the milliseconds per sample
     sampler_table(model, ...)    one row of sample_quality per sampler setting (steps, guidance, with or without a class)
     fill_scores(fills, ...)      the squared error on the hidden pixels and the share of completed digits the classifier
                                  recognises, for every method's fills of the same hidden pixels
@@ -52,7 +53,8 @@ def sample_quality(
     test_features: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """FD, precision, recall (k = 3) and classes covered of ``n`` samples (default: as many as test images) against
-    the first ``n`` test images, and ``ms``: milliseconds per sample. ``steps=None``: DDPM's T ancestral steps."""
+    the first ``n`` test images, ``ms``: milliseconds per sample, and with ``classes`` ``on_class``: the share of samples
+    the classifier puts in the class asked for. ``steps=None``: DDPM's T ancestral steps."""
     n = n or len(test_x)
     if n > len(test_x):
         raise CourseInputError(f"n: expected at most {len(test_x)} samples (the FD compares as many samples as test images), got {n}.")
@@ -63,10 +65,25 @@ def sample_quality(
     start = time.perf_counter()
     x = model.sample(n, labels=labels, steps=steps, guidance=guidance, generator=torch.Generator().manual_seed(seed))
     ms = 1000 * (time.perf_counter() - start) / n
+    row = {**score_samples(x, test_x, classifier, test_features=real), "ms": ms}
+    if classes:  # fidelity to the label: the share the classifier puts in the class asked for
+        row["on_class"] = float((predict_labels(classifier, x) == labels).float().mean())
+    return row
+
+
+@torch.no_grad()
+def score_samples(
+    x: torch.Tensor, test_x: torch.Tensor, classifier: nn.Module, test_features: torch.Tensor | None = None
+) -> dict[str, float]:
+    """FD, precision, recall (k = 3) and classes covered of the samples ``x`` (any model's, N x 1 x 28 x 28 in [0, 1])
+    against the first N test images (or their classifier features, ``test_features``)."""
+    if len(x) > len(test_x):
+        raise CourseInputError(f"x: expected at most {len(test_x)} samples (as many as test images), got {len(x)}.")
+    real = test_features if test_features is not None else classifier_features(test_x[: len(x)], classifier)
     features = classifier_features(x, classifier)
     pr = precision_recall(real, features, k=3)
     return {"fd": frechet_distance(features, real), "precision": pr.precision, "recall": pr.recall,
-            "classes": class_coverage(x, classifier).covered, "ms": ms}
+            "classes": class_coverage(x, classifier).covered}
 
 
 def sampler_table(
@@ -117,4 +134,4 @@ def fill_scores(
     return out
 
 
-__all__ = ["fill_scores", "format_rows", "sample_quality", "sampler_table", "sampling_labels"]
+__all__ = ["fill_scores", "format_rows", "sample_quality", "sampler_table", "sampling_labels", "score_samples"]

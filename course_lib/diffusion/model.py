@@ -3,6 +3,7 @@
     DiffusionModel = eps_theta (the time-conditioned U-Net) + its noise schedule (beta_1..beta_T)
     loss(x, y):      L_simple on x scaled to [-1, 1]                                  (.loss)
     sample(n, y):    DDIM with ``steps`` jumps (``steps=None``: DDPM's T ancestral steps), back to [0, 1]
+    inpaint(x, m):   the pixels where m is False drawn by DDPM with the others held to x (RePaint without resampling)
 The network sees images in [-1, 1] (the data are centred like the noise, as in DDPM); :meth:`sample` returns
 [0, 1] like every other model's ``sample``, so the comparison chapter measures it with the same rulers.
 """
@@ -15,7 +16,7 @@ from ..input_checks import CourseInputError, check_images, check_tensor
 from ..models.time_unet import TimeConditionedUNet
 from ..utils import module_device
 from .loss import noise_prediction_loss
-from .samplers import ddim_sample, ddpm_sample
+from .samplers import ddim_sample, ddpm_sample, inpaint
 from .schedule import NoiseSchedule, cosine_schedule, linear_schedule
 
 SCHEDULES = {"cosine": cosine_schedule, "linear": linear_schedule}
@@ -111,3 +112,31 @@ class DiffusionModel(nn.Module):
             x = ddim_sample(self, shape, schedule, steps=steps, labels=labels, guidance=guidance, eta=eta, generator=generator,
                             progress=progress, clip_x0=True)
         return to_image_range(x)
+
+    @torch.no_grad()
+    def inpaint(
+        self,
+        x: torch.Tensor,
+        observed: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        guidance: float = 0.0,
+        generator: torch.Generator | None = None,
+        progress: bool = False,
+    ) -> torch.Tensor:
+        """Fill the pixels of ``x`` (N x C x H x W in [0, 1]) where ``observed`` is False; the observed ones come back
+        unchanged. T ancestral steps, each followed by putting back the observed pixels noised to the same step
+        (:func:`course_lib.diffusion.inpaint`). A conditional model without ``labels`` fills without a class (the null label)."""
+        check_images(x, "x", shape=self.image_shape)
+        observed = check_tensor(observed, "observed")
+        if observed.dtype != torch.bool or observed.shape != x.shape:
+            raise CourseInputError(f"observed: expected a boolean mask shaped like x, {tuple(x.shape)}, got {observed.dtype} "
+                                   f"{tuple(observed.shape)}. Use course_lib.metrics.observed_mask(...).")
+        device = module_device(self)
+        x, observed = x.to(device), observed.to(device)
+        if labels is None and self.n_classes is not None:
+            labels = torch.full((len(x),), self.null_label, dtype=torch.long, device=device)
+        elif labels is not None:
+            labels = check_tensor(labels, "labels", shape=(len(x),), integer=True).to(device)
+        filled = inpaint(self, to_model_range(x), observed.float(), self.schedule(device), labels=labels, guidance=guidance,
+                         generator=generator, progress=progress, clip_x0=True)
+        return torch.where(observed, x, to_image_range(filled))
