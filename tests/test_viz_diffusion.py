@@ -108,3 +108,13 @@ def test_metric_curve_rejects_empty_rows_missing_keys_and_ddpm_rows():
         plot_metric_curve(ROWS, "steps", "ms")
     with pytest.raises(CourseInputError, match="leave such rows out"):
         plot_metric_curve([{"steps": None, "fd": 3.0}], "steps", "fd")
+
+
+def test_a_metric_curve_draws_the_reference_to_beat():
+    from course_lib.viz.diffusion import plot_metric_curve
+
+    rows = [{"steps": 5, "fd": 90.0}, {"steps": 20, "fd": 60.0}]
+    ax = plot_metric_curve(rows, "steps", "fd", reference={"VAE": 83.5}).axes[0]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 1 and list(dashed[0].get_ydata()) == [83.5, 83.5]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["fd", "VAE"]

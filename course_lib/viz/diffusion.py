@@ -92,10 +92,12 @@ def plot_metric_curve(
     ylabel: str | None = None,
     title: str | None = None,
     logx: bool = False,
+    reference: Mapping[str, float] | None = None,
 ) -> Figure:
     """One line per key of ``y`` (and per value of ``rows[i][by]`` when ``by`` is given) against ``rows[i][x]``, the
     points sorted by x: e.g. ``plot_metric_curve(rows, "steps", "fd")`` or ``(rows, "guidance", ["precision", "recall"])``
-    for the rows of :func:`course_lib.analysis.diffusion.sampler_table`. ``labels`` renames keys in the legend."""
+    for the rows of :func:`course_lib.analysis.diffusion.sampler_table`. ``labels`` renames keys in the legend;
+    ``reference`` draws one dashed horizontal line per name, e.g. ``{"VAE": 83.5}``, the value to beat."""
     ys = [y] if isinstance(y, str) else list(y)
     if not rows:
         raise CourseInputError("rows: expected at least one row (a dict such as {'steps': 10, 'fd': 12.3}), got none.")
@@ -117,13 +119,15 @@ def plot_metric_curve(
             points = sorted((row[x], row[key]) for row in rows if by is None or row[by] == group)
             label = names.get(key, key) if by is None else (f"{by} = {group}" if len(ys) == 1 else f"{names.get(key, key)}, {by} = {group}")
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+    for i, (name, level) in enumerate((reference or {}).items()):
+        ax.axhline(float(level), linestyle="--", color=f"C{len(ys) * len(groups) + i}", label=name)
     ax.set_xlabel(xlabel or names.get(x, x))
     ax.set_ylabel(ylabel or ", ".join(names.get(k, k) for k in ys))
     if logx:
         ax.set_xscale("log")
     if title:
         ax.set_title(title)
-    if len(ys) * len(groups) > 1:
+    if len(ys) * len(groups) + len(reference or {}) > 1:
         ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     return fig
