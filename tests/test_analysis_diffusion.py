@@ -79,3 +79,9 @@ def test_any_models_samples_are_scored_with_the_same_rulers(parts):
     assert blank["fd"] > on_itself["fd"] + 1e-3 and blank["classes"] <= 1
     with pytest.raises(CourseInputError, match="at most 40"):
         score_samples(torch.rand(41, 1, 28, 28), test_x, classifier)
+
+
+def test_a_row_without_a_value_prints_a_dash():
+    text = format_rows([{"sampler": "VAE", "fd": 83.5}, {"sampler": "DDPM, 1000 steps", "ms": 669.4}], ["sampler", "fd", "ms"])
+    vae, ddpm = text.split("\n")[1:]
+    assert vae.split()[-1] == "-" and ddpm.split()[-2:] == ["-", "669.4"]

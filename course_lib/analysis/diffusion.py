@@ -104,7 +104,8 @@ def sampler_table(
 
 
 def format_rows(rows: list[Mapping[str, object]], keys: Iterable[str]) -> str:
-    """A fixed-width text table of ``rows`` with the columns ``keys`` (numbers rounded for reading)."""
+    """A fixed-width text table of ``rows`` with the columns ``keys`` (numbers rounded for reading, ``-`` where a row
+    has no value)."""
     keys = list(keys)
 
     def cell(value: object) -> str:
@@ -112,7 +113,7 @@ def format_rows(rows: list[Mapping[str, object]], keys: Iterable[str]) -> str:
             return "yes" if value else "no"
         if isinstance(value, float):
             return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-        return "DDPM" if value is None else str(value)
+        return "-" if value is None else str(value)
 
     table = [keys] + [[cell(r.get(k)) for k in keys] for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(keys))]
