@@ -256,6 +256,33 @@ def test_the_librarys_own_version_of_the_answer_earns_nothing(tmp_path):
         assert "not available here" in next(e.feedback for e in result.exercises if e.id == "2.2"), result.table()
 
 
+# An answer that writes into its arguments, so that the case computes its expectation from what the answer left
+# there: the schedule flattened to "no noise" before returning x0 (6.1), eps_uncond overwritten by eps_cond before
+# returning eps_cond (6.4). Through the worker, in-place changes to tensors travel back to the judge.
+WRITES_INTO_ITS_INPUTS = {
+    "6.1": ("def q_sample(x0, t, noise, schedule):\n    schedule.alpha_bar.fill_(1.0)\n    schedule.sqrt_alpha_bar.fill_(1.0)\n"
+            "    schedule.sqrt_one_minus_alpha_bar.fill_(0.0)\n    return x0.clone()"),
+    "6.4": ("def guided_eps(eps_cond, eps_uncond, w):\n    with torch.no_grad():\n        eps_uncond.copy_(eps_cond)\n"
+            "    return eps_cond.clone()"),
+}
+
+
+def test_an_answer_that_writes_into_its_inputs_earns_nothing(tmp_path):
+    """Chapter 06's cases hand the answer copies: overwriting the schedule or eps_uncond changes no expectation (without
+    the copies, this submission passed 4 of 6.4's 5 cases)."""
+    nb = nbformat.read(ROOT / "solutions" / "06_diffusion.ipynb", as_version=4)
+    for c in nb.cells:
+        exercise = c.metadata.get("course", {}).get("exercise")
+        if exercise in WRITES_INTO_ITS_INPUTS:
+            c.source = WRITES_INTO_ITS_INPUTS[exercise]
+    nbformat.write(nb, tmp_path / "writes_into_its_inputs.ipynb")
+    (result,) = grade([tmp_path / "writes_into_its_inputs.ipynb"], ROOT / "solutions", timeout=120, out=io.StringIO())
+    scores = {e.id: e.score for e in result.exercises}
+    # 6.4: only the case w = 0 passes, where eps_cond is the right answer, as it does for any answer returning eps_cond
+    assert scores["6.1"] == 0 and scores["6.4"] == pytest.approx(2 / 5), result.table()
+    assert scores["6.2"] == 3 and scores["6.3"] == 3, result.table()  # the honest answers beside them keep their points
+
+
 if __name__ == "__main__":  # the table for a closing note
     import tempfile
 

@@ -13,6 +13,7 @@ Timesteps are 0-based, as in :mod:`course_lib.diffusion`: t = 0 .. T-1, and alph
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -20,6 +21,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import diffusion
+from ..diffusion.schedule import broadcast_at
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
 from .registry import CaseFailure, Exercise, fail, register
 
@@ -39,11 +41,18 @@ def _linear(device: torch.device, T: int = 20) -> diffusion.NoiseSchedule:
 
 def _at(values: torch.Tensor, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """values[t] in float64 on the CPU, shaped N x 1 x 1 x ... against x."""
-    return values.detach().double().cpu()[t.cpu()].view(-1, *([1] * (x.dim() - 1)))
+    return broadcast_at(values.detach().double(), t, _d(x))
 
 
 def _d(x: torch.Tensor) -> torch.Tensor:
     return x.detach().double().cpu()
+
+
+def _on_copies(f, *args):
+    """f(*args) with every tensor cloned (gradients still reach the original) and every schedule copied, so that an
+    answer that writes into its inputs cannot change what the case then computes its expectation from."""
+    return f(*(a.clone() if isinstance(a, torch.Tensor) else copy.deepcopy(a) if isinstance(a, diffusion.NoiseSchedule) else a
+               for a in args))
 
 
 def _scalar(x: object, what: str) -> torch.Tensor:
@@ -94,7 +103,7 @@ def _q_mistakes(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule
 
 
 def _expect_x_t(f, x0, t, noise, schedule, device, what: str) -> torch.Tensor:
-    out = expect_shape(expect_tensor(f(x0, t, noise, schedule), "x_t"), tuple(x0.shape), "x_t (the shape of x0)")
+    out = expect_shape(expect_tensor(_on_copies(f, x0, t, noise, schedule), "x_t"), tuple(x0.shape), "x_t (the shape of x0)")
     expect_device(out, device, "x_t")
     return _close_or_name_the_mistake(out, _q_formula(x0, t, noise, schedule.alpha_bar), what, _q_mistakes(x0, t, noise, schedule))
 
@@ -132,7 +141,7 @@ def passes_gradients_to_x0(f, device):
     schedule = _linear(device)
     x0 = _randn((3, 1, 4, 4), device, 8).requires_grad_(True)
     t = torch.tensor([1, 10, 18], device=device)
-    out = expect_tensor(f(x0, t, _randn((3, 1, 4, 4), device, 9), schedule), "x_t")
+    out = expect_tensor(_on_copies(f, x0, t, _randn((3, 1, 4, 4), device, 9), schedule), "x_t")
     if not out.requires_grad:
         fail("x_t that carries gradients back to x0", "a tensor without a gradient", "do not detach x0 or leave torch")
     (grad,) = torch.autograd.grad(out.sum(), x0)
@@ -230,7 +239,7 @@ class _SpyDenoiser(nn.Module):
 def _spy_loss(f, shape: tuple[int, ...], schedule, device, seed: int):
     x0 = _randn(shape, device, seed)
     model = _SpyDenoiser(schedule.T).to(device)
-    loss = _scalar(f(model, x0, schedule), "the loss")
+    loss = _scalar(_on_copies(f, model, x0, schedule), "the loss")
     return loss, model, x0
 
 
@@ -323,9 +332,9 @@ def works_for_colour_images_and_fresh_draws(f, device):
     schedule = diffusion.cosine_schedule(12).to(device)
     x0 = _randn((6, 3, 4, 4), device, 14)
     model = _SpyDenoiser(schedule.T).to(device)
-    first = _scalar(f(model, x0, schedule), "the loss")
+    first = _scalar(_on_copies(f, model, x0, schedule), "the loss")
     x_first, t_first = _seen(model, x0, schedule)
-    second = _scalar(f(model, x0, schedule), "the loss")
+    second = _scalar(_on_copies(f, model, x0, schedule), "the loss")
     x_second, t_second = _seen(model, x0, schedule)
     eps = _noise_in(x_second, t_second, x0, schedule)
     pred = _spy_prediction(model.scale.detach().double().cpu(), _d(x_second), t_second.cpu(), schedule.T)
@@ -440,9 +449,9 @@ def _step_mean(eps: torch.Tensor, x_t: torch.Tensor, t: int, schedule) -> torch.
 
 def _call_step(f, eps, x_t, t, schedule, noise, device) -> torch.Tensor:
     """The step's output, checked for shape and device, and for giving the same result twice for the same noise."""
-    out = expect_shape(expect_tensor(f(eps, x_t, t, schedule, noise), "x_{t-1}"), tuple(x_t.shape), "x_{t-1} (the shape of x_t)")
+    out = expect_shape(expect_tensor(_on_copies(f, eps, x_t, t, schedule, noise), "x_{t-1}"), tuple(x_t.shape), "x_{t-1} (the shape of x_t)")
     expect_device(out, device, "x_{t-1}")
-    again = expect_tensor(f(eps, x_t, t, schedule, noise), "x_{t-1}")
+    again = expect_tensor(_on_copies(f, eps, x_t, t, schedule, noise), "x_{t-1}")
     if again.shape == out.shape and not torch.allclose(_d(again), _d(out), atol=1e-6):
         fail("the same x_{t-1} for the same eps, x_t, t and noise", "two different results",
              "use the noise argument; do not draw new noise inside the step")
@@ -619,7 +628,7 @@ def _pair(shape: tuple[int, ...], device: torch.device, seed: int) -> tuple[torc
 
 
 def _expect_guided(f, c, u, w, device, what) -> torch.Tensor:
-    out = expect_shape(expect_tensor(f(c, u, w), "the guided eps"), tuple(c.shape), "the guided eps (the shape of eps_cond)")
+    out = expect_shape(expect_tensor(_on_copies(f, c, u, w), "the guided eps"), tuple(c.shape), "the guided eps (the shape of eps_cond)")
     expect_device(out, device, "the guided eps")
     cd, ud = _d(c), _d(u)
     return _close_or_name_the_mistake(out, (1 + w) * cd - w * ud, what, [
@@ -660,7 +669,7 @@ def passes_gradients_to_both_predictions(f, device):
     c, u = _pair((2, 1, 4, 4), device, 48)
     c.requires_grad_(True)
     u.requires_grad_(True)
-    out = expect_tensor(f(c, u, 1.5), "the guided eps")
+    out = expect_tensor(_on_copies(f, c, u, 1.5), "the guided eps")
     if not out.requires_grad:
         fail("a result that carries gradients to eps_cond and eps_uncond", "a tensor without a gradient")
     grad_c, grad_u = torch.autograd.grad(out.sum(), (c, u), allow_unused=True)
