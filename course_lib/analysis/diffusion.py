@@ -24,7 +24,7 @@ from ..metrics.frechet import classifier_features, frechet_distance
 from ..metrics.inpainting import hidden_error
 from ..metrics.precision_recall import precision_recall
 from ..models.classifier import predict_labels
-from ..utils import module_device
+from ..utils import module_device, progress as progress_bar
 
 
 def sampling_labels(model: nn.Module, n: int, classes: bool) -> torch.Tensor | None:
@@ -92,13 +92,11 @@ def sampler_table(
 ) -> list[dict[str, object]]:
     """One row per setting (keys of :func:`sample_quality`: steps, guidance, classes), the setting and its numbers.
     Every row draws its samples from the same seed, so the rows differ only in the setting."""
-    from ..utils import progress as progress_bar, progress_enabled
-
     settings = [dict(s) for s in settings]
     n = n or len(test_x)
     real = classifier_features(test_x[:n], classifier)
     rows = []
-    for setting in progress_bar(settings, disable=not (progress and progress_enabled()), desc="sampling"):
+    for setting in progress_bar(settings, **({} if progress else {"disable": True}), desc="sampling"):
         rows.append({**setting, **sample_quality(model, test_x, classifier, n=n, seed=seed, test_features=real, **setting)})
     return rows
 

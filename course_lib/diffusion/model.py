@@ -9,6 +9,8 @@ The network sees images in [-1, 1] (the data are centred like the noise, as in D
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn as nn
 
@@ -68,6 +70,12 @@ class DiffusionModel(nn.Module):
             self._schedules[key] = self._schedules["cpu"].to(key)
         return self._schedules[key]
 
+    def _labels(self, n: int, labels: torch.Tensor | None, default: Callable[[], torch.Tensor]) -> torch.Tensor | None:
+        """``labels`` checked (n integers) and on the model's device; ``default()`` for a conditional model without them."""
+        if labels is None:
+            return default() if self.n_classes is not None else None
+        return check_tensor(labels, "labels", shape=(n,), integer=True).to(module_device(self))
+
     def forward(self, x_t: torch.Tensor, t: torch.Tensor | int, labels: torch.Tensor | None = None) -> torch.Tensor:
         """The predicted noise eps_theta(x_t, t[, y]), shaped like x_t (images in [-1, 1])."""
         return self.network(x_t, t, labels)
@@ -100,10 +108,7 @@ class DiffusionModel(nn.Module):
         if not isinstance(n, int) or n < 1:
             raise CourseInputError(f"n: expected a positive number of images, got {n!r}.")
         device = module_device(self)
-        if labels is None and self.n_classes is not None:
-            labels = torch.arange(n, device=device) % self.n_classes
-        elif labels is not None:
-            labels = check_tensor(labels, "labels", shape=(n,), integer=True).to(device)
+        labels = self._labels(n, labels, lambda: torch.arange(n, device=device) % self.n_classes)  # 0, 1, ..., 9, 0, ...
         shape, schedule = (n, *self.image_shape), self.schedule(device)
         if steps is None:
             x = ddpm_sample(self, shape, schedule, labels=labels, guidance=guidance, generator=generator, progress=progress,
@@ -133,10 +138,7 @@ class DiffusionModel(nn.Module):
                                    f"{tuple(observed.shape)}. Use course_lib.metrics.observed_mask(...).")
         device = module_device(self)
         x, observed = x.to(device), observed.to(device)
-        if labels is None and self.n_classes is not None:
-            labels = torch.full((len(x),), self.null_label, dtype=torch.long, device=device)
-        elif labels is not None:
-            labels = check_tensor(labels, "labels", shape=(len(x),), integer=True).to(device)
+        labels = self._labels(len(x), labels, lambda: torch.full((len(x),), self.null_label, dtype=torch.long, device=device))
         filled = inpaint(self, to_model_range(x), observed.float(), self.schedule(device), labels=labels, guidance=guidance,
                          generator=generator, progress=progress, clip_x0=True)
         return torch.where(observed, x, to_image_range(filled))
