@@ -1,7 +1,9 @@
-"""How long does the course take? Executes every notebook of solutions/ headless and times each.
+"""How long does the course take? Executes every notebook of solutions/ (or notebooks/) headless and times each.
 
 Usage: python benchmarks/course_time.py [--profile quick|full] [--device D] [--json PATH] [--only 01,02] [--save DIR]
---save DIR keeps each executed notebook (with its figures) in DIR, for looking at the results afterwards.
+                                        [--source solutions|notebooks]
+--save DIR keeps each executed notebook (with its figures) in DIR, for looking at the results afterwards;
+``--source notebooks --profile full --save site/executed`` records the outputs the course website shows.
 JSON keys: device, profile, seconds (dict keyed by notebook file name), total.
 """
 from __future__ import annotations
@@ -50,17 +52,19 @@ def main() -> dict:
     p.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,02")
     p.add_argument("--timeout", type=int, default=1800, help="time limit per cell in seconds")
     p.add_argument("--save", type=Path, default=None, help="folder to keep the executed notebooks in")
+    p.add_argument("--source", choices=["solutions", "notebooks"], default="solutions",
+                   help="run the reference solutions or the learner's notebooks (exercise stubs fall back to the reference)")
     args = p.parse_args()
 
     from course_lib.config import get_device
 
     device = get_device(args.device)
-    notebooks = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((ROOT / args.source).glob("[0-9][0-9]_*.ipynb"))
     if args.only:
         keep = set(args.only.split(","))
         notebooks = [nb for nb in notebooks if nb.name[:2] in keep]
     if not notebooks:
-        sys.exit("no notebooks found in solutions/")
+        sys.exit(f"no notebooks found in {args.source}/")
     # no MPLBACKEND: the kernel draws figures inline, as in JupyterLab (and the time includes drawing them)
     os.environ.pop("MPLBACKEND", None)
     env = {"COURSE_PROFILE": args.profile, "COURSE_DEVICE": device.type, "COURSE_PROGRESS": "0"}
