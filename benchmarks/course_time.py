@@ -1,7 +1,7 @@
 """How long does the course take? Executes every notebook of solutions/ (or notebooks/) headless and times each.
 
 Usage: python benchmarks/course_time.py [--profile quick|full] [--device D] [--json PATH] [--only 01,02] [--save DIR]
-                                        [--source solutions|notebooks]
+                                        [--source solutions|notebooks] [--models live|shipped]
 --save DIR keeps each executed notebook (with its figures) in DIR, for looking at the results afterwards;
 ``--source notebooks --profile full --save site/executed`` records the outputs the course website shows.
 JSON keys: device, profile, seconds (dict keyed by notebook file name), total.
@@ -52,6 +52,8 @@ def main() -> dict:
     p.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,02")
     p.add_argument("--timeout", type=int, default=1800, help="time limit per cell in seconds")
     p.add_argument("--save", type=Path, default=None, help="folder to keep the executed notebooks in")
+    p.add_argument("--models", choices=["live", "shipped"], default="live",
+                   help="train the models (live) or load the course's shipped ones where there is one (COURSE_MODELS)")
     p.add_argument("--source", choices=["solutions", "notebooks"], default="solutions",
                    help="run the reference solutions or the learner's notebooks (exercise stubs fall back to the reference)")
     args = p.parse_args()
@@ -67,7 +69,7 @@ def main() -> dict:
         sys.exit(f"no notebooks found in {args.source}/")
     # no MPLBACKEND: the kernel draws figures inline, as in JupyterLab (and the time includes drawing them)
     os.environ.pop("MPLBACKEND", None)
-    env = {"COURSE_PROFILE": args.profile, "COURSE_DEVICE": device.type, "COURSE_PROGRESS": "0"}
+    env = {"COURSE_PROFILE": args.profile, "COURSE_DEVICE": device.type, "COURSE_PROGRESS": "0", "COURSE_MODELS": args.models}
     seconds: dict[str, float] = {}
     rows = []
     for nb in notebooks:
@@ -76,9 +78,10 @@ def main() -> dict:
         rows.append((nb.name, f"{t:7.1f}", status))
         print(f"  {nb.name}: {t:.1f} s ({status})", file=sys.stderr)
     total = round(sum(seconds.values()), 1)
-    print(f"\nprofile {args.profile}, device {device}, {os.cpu_count()} CPU cores\n")
+    print(f"\nprofile {args.profile}, models {args.models}, {args.source}/, device {device}, {os.cpu_count()} CPU cores\n")
     _common.print_table(rows + [("total", f"{total:7.1f}", "")], ("notebook", "seconds", "status"))
-    results = {"device": str(device), "profile": args.profile, "seconds": seconds, "total": total}
+    results = {"device": str(device), "profile": args.profile, "models": args.models, "source": args.source,
+               "seconds": seconds, "total": total}
     _common.write_json(args.json, results)
     return results
 

@@ -116,6 +116,7 @@ class Config:
     profile: str
     seed: int
     data_dir: Path
+    models: str = "live"  # where pretrained(...) takes models from: "live" (train them) or "shipped"
 
     def pick(self, *, quick: T, full: T) -> T:
         """The ``quick`` or the ``full`` value, whichever profile is active."""
@@ -129,6 +130,8 @@ class Config:
             ("profile", f"{self.profile}  ({'small settings, seconds' if self.profile == 'quick' else 'real settings, minutes on a CPU'})"),
             ("seed", str(self.seed)),
             ("data", str(self.data_dir)),
+            ("models", "shipped with the course where one fits, else trained here (COURSE_MODELS=shipped)" if self.models == "shipped"
+             else "trained here, then cached (COURSE_MODELS=shipped loads the course's trained ones)"),
         ]
         if dataset:
             rows.append(("dataset", dataset))
@@ -155,16 +158,20 @@ def setup(
     data: str | os.PathLike[str] | None = None,
     dataset: str | None = None,
     verbose: bool = True,
+    models: str | None = None,
 ) -> Config:
     """Prepare a notebook: pick device and profile, seed everything, set the data directory, print a summary.
 
     Every argument falls back to its environment variable (``COURSE_DEVICE``, ``COURSE_PROFILE``,
-    ``COURSE_SEED``, ``COURSE_DATA_DIR``), then to the default.
+    ``COURSE_SEED``, ``COURSE_DATA_DIR``, ``COURSE_MODELS``), then to the default.
     """
+    from .train.shipped import models_source
+
     global _current
-    cfg = Config(get_device(device), get_profile(profile), get_seed(seed), data_dir(data))
+    cfg = Config(get_device(device), get_profile(profile), get_seed(seed), data_dir(data), models_source(models))
     os.environ["COURSE_DATA_DIR"] = str(cfg.data_dir)
     os.environ["COURSE_PROFILE"] = cfg.profile
+    os.environ["COURSE_MODELS"] = cfg.models
     seed_everything(cfg.seed)
     _current = cfg
     if verbose:

@@ -7,6 +7,9 @@ settings, seed), so changing a setting trains a new model instead of silently re
     ae2 = pretrained("autoencoder", latent_dim=2)     # overrides go to the model, the data or the trainer
     vae.training_record.seconds, vae.training_record.history["test_loss"]
 
+With ``COURSE_MODELS=shipped`` a model the course ships trained (:mod:`course_lib.train.shipped`) is loaded
+from its half-precision file instead of being trained; ``model.training_record.describe()`` says which happened.
+
 Recipes: see :data:`RECIPES` (``list_pretrained()``).
 """
 from __future__ import annotations
@@ -34,6 +37,7 @@ from .engine import History
 from .generative import train_autoencoder, train_cvae, train_vae
 from .segmentation import train_unet
 from .settings import SETTINGS
+from .shipped import load_shipped, models_source
 
 VERSION = 1  # bump to invalidate every cached model after a change of architecture or training code
 DATA_OPTIONS = ("n_train", "n_test", "size")
@@ -87,8 +91,17 @@ class TrainingRecord:
     seconds: float
     history: History
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # GANs: (generator step, samples)
-    critic: nn.Module | None = None  # GANs: the discriminator or critic trained with the generator
-    cached: bool = False  # True when loaded from the checkpoint
+    critic: nn.Module | None = None  # GANs: the discriminator or critic trained with the generator (None if not shipped)
+    cached: bool = False  # True when not trained just now (loaded from the cache or shipped)
+    source: str = "trained"  # "trained" (just now), "cache" (trained earlier here) or "shipped" (with the course)
+
+    def describe(self) -> str:
+        """Where the model comes from, in words: trained just now, loaded from the cache, or shipped with the course."""
+        if self.source == "shipped":
+            return f"shipped with the course (half precision; trained in {self.seconds:.0f} s when recorded)"
+        if self.source == "cache":
+            return f"loaded from the cache (trained earlier in {self.seconds:.0f} s)"
+        return f"trained in {self.seconds:.0f} s"
 
 
 def list_pretrained() -> list[str]:
@@ -110,6 +123,20 @@ def _key(name: str, profile: str, spec: dict[str, Any]) -> str:
     return f"{name}-{profile}-{digest}"
 
 
+def _spec(name: str, profile: str, seed: int, overrides: dict[str, Any]) -> tuple[Recipe, dict[str, dict[str, Any]], dict[str, Any]]:
+    if name not in RECIPES:
+        raise KeyError(f"no pretrained recipe {name!r}; choose one of {', '.join(list_pretrained())}.")
+    recipe = RECIPES[name]
+    parts = _split_overrides(recipe, overrides, SETTINGS[recipe.settings][profile])
+    return recipe, parts, {"recipe": name, "dataset": recipe.dataset, **parts, "seed": seed, "version": VERSION}
+
+
+def pretrained_key(name: str, profile: str | None = None, *, seed: int = 0, **overrides: Any) -> str:
+    """The checkpoint key of ``pretrained(name, profile, seed=seed, **overrides)``: it changes with any setting."""
+    profile = get_profile(profile)
+    return _key(name, profile, _spec(name, profile, seed, overrides)[2])
+
+
 def pretrained(
     name: str,
     profile: str | None = None,
@@ -123,14 +150,11 @@ def pretrained(
 
     Returns the model in eval mode on ``device`` (for GANs, the generator); ``model.training_record`` tells how it was made.
     """
-    if name not in RECIPES:
-        raise KeyError(f"no pretrained recipe {name!r}; choose one of {', '.join(list_pretrained())}.")
-    recipe = RECIPES[name]
     profile = get_profile(profile)
+    recipe, parts, spec = _spec(name, profile, seed, overrides)
     device = resolve_device(device)
-    parts = _split_overrides(recipe, overrides, SETTINGS[recipe.settings][profile])
-    spec = {"recipe": name, "dataset": recipe.dataset, **parts, "seed": seed, "version": VERSION}
     key = _key(name, profile, spec)
+    source = models_source()
 
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):  # leave the caller's random state alone
         torch.manual_seed(seed)
@@ -138,9 +162,13 @@ def pretrained(
         generator, critic = built if isinstance(built, tuple) else (built, None)
         module = nn.ModuleDict({"generator": generator, "critic": critic}) if critic is not None else generator
         module.to(device)
-        meta = None if retrain else load_checkpoint(module, key, missing_ok=True)  # None: none cached, or a corrupt one
-        cached = meta is not None
+        meta, origin = None, "trained"
+        if not retrain and source == "shipped":
+            meta, origin = load_shipped(module, key), "shipped"  # None: the course ships no model with these settings
+        if meta is None and not retrain:
+            meta, origin = load_checkpoint(module, key, missing_ok=True), "cache"  # None: none cached, or a corrupt one
         if meta is None:
+            origin = "trained"
             data = load(recipe.dataset, device=device, **parts["data"])
             start = time.perf_counter()
             train_kwargs = {"seed": seed, **parts["train"]}
@@ -154,8 +182,10 @@ def pretrained(
     history = History()
     for metric, values in meta.get("history", {}).items():
         history.records[metric] = list(values)
+    if meta.get("parts"):  # shipped without the critic: it keeps its random weights, so it is not handed out
+        critic = None
     record = TrainingRecord(name, key, spec, float(meta.get("seconds", 0.0)), history,
-                            [(int(s), x) for s, x in meta.get("snapshots", [])], critic, cached)
+                            [(int(s), x) for s, x in meta.get("snapshots", [])], critic, origin != "trained", origin)
     module.eval()
     generator.training_record = record
     return generator

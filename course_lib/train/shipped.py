@@ -1,0 +1,250 @@
+"""Trained models shipped with the course: half-precision ``safetensors`` files that ``pretrained`` can load.
+
+With ``COURSE_MODELS=shipped`` (or ``setup(models="shipped")``), ``pretrained(name, seed=..., **overrides)`` loads
+the shipped copy of that exact model instead of training it, when the course ships one with the same settings;
+any other model is trained (or read from the cache) as usual. ``live`` (the default) always trains, since
+most chapters teach training. The manifest ``shipped/manifest.json`` keeps, for every file, the settings
+the model was trained with, its training curves, its wall time and the SHA-256 of the file.
+
+Re-record every shipped model (after a change of settings, architecture or training code)::
+
+    COURSE_PROGRESS=0 python -m course_lib.train.shipped --record
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn as nn
+
+SHIPPED_DIR = Path(__file__).with_name("shipped")
+MANIFEST_NAME = "manifest.json"
+RECORD_COMMAND = "COURSE_PROGRESS=0 python -m course_lib.train.shipped --record"
+MODEL_SOURCES = ("live", "shipped")
+SIZE_LIMIT_MB = 25.0
+
+
+class ShippedModelError(ValueError):
+    """A shipped model file is missing, corrupt, or does not fit the model it is loaded into."""
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """One shipped model: the ``pretrained`` call that makes it, and which parts are kept (GANs: the generator)."""
+
+    name: str
+    seed: int = 0
+    overrides: dict[str, Any] = field(default_factory=dict)
+    parts: tuple[str, ...] = ()  # state-dict prefixes kept; () keeps everything
+    label: str = ""  # the file's name when the recipe's name does not tell the overrides apart
+
+    @property
+    def file(self) -> str:
+        return f"{self.label or self.name}-seed{self.seed}.safetensors"
+
+
+def _unet(name: str, label: str, budget: dict[str, Any]) -> Shipped:
+    overrides = {"depth": 3, "base_width": 8, "n_test": 100, "batch_size": 16, "lr": 5e-3, **budget}
+    return Shipped(name, overrides=overrides, label=label)
+
+
+_SHAPES = {"n_train": 1000, "epochs": 4}  # notebook 04's BUDGET and SCENE_BUDGET in full
+_SCENES = {"n_train": 2000, "epochs": 10}
+
+
+@lru_cache(maxsize=1)
+def shipped_models() -> tuple[Shipped, ...]:
+    """What the course ships: the full models the notebooks load (seed 0), and the comparison's extra seeds
+    of the models that are small and slow to train (the GANs' generators, the diffusion model).
+
+    The extra seeds of the convolutional AE, VAE and CVAE (3.4 MB each in half precision, twelve of them)
+    do not fit in ``SIZE_LIMIT_MB``: notebook 07 trains those (about 20 s each on 2 CPU cores).
+    """
+    from ..analysis.gan import TOY_SNAPSHOTS  # notebook 05 keeps these snapshots of its toy GANs
+
+    return (
+        Shipped("autoencoder"),
+        Shipped("vae"),
+        Shipped("cvae"),
+        Shipped("cvae", overrides={"beta": 1.0}, label="cvae-beta1"),
+        Shipped("autoencoder_16"),
+        _unet("unet_shapes", "unet_shapes-ce", {**_SHAPES, "loss": "ce"}),
+        _unet("unet_shapes", "unet_shapes-dice", {**_SHAPES, "loss": "dice"}),
+        _unet("unet_shapes_noskip", "unet_shapes_noskip-ce", {**_SHAPES, "loss": "ce"}),
+        _unet("unet_digit_scenes", "unet_digit_scenes", {**_SCENES, "loss": "ce+dice"}),
+        *(Shipped(f"{toy}_{mode}", overrides=dict(TOY_SNAPSHOTS), parts=("generator.",))
+          for toy in ("ring8", "grid25") for mode in ("gan", "wgan", "wgan_gp")),
+        *(Shipped(gan, seed=seed, parts=("generator.",)) for gan in ("dcgan", "wgan_gp") for seed in range(5)),
+        *(Shipped("ddpm", seed=seed) for seed in range(5)),
+    )
+
+
+def models_source(name: str | None = None) -> str:
+    """Where ``pretrained`` takes models from: ``name``, else ``COURSE_MODELS``, else ``live`` (train them)."""
+    from ..config import CourseConfigError
+
+    value = (name or os.environ.get("COURSE_MODELS") or "live").strip().lower()
+    if value not in MODEL_SOURCES:
+        raise CourseConfigError(
+            f"unknown model source {value!r}: choose one of {', '.join(MODEL_SOURCES)} "
+            f"(set COURSE_MODELS or pass models=... to setup)."
+        )
+    return value
+
+
+@lru_cache(maxsize=4)
+def _read_manifest(path: Path, mtime: float) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text())
+        if not isinstance(manifest.get("models"), dict):
+            raise ValueError("it has no 'models' table")
+        return manifest
+    except (OSError, ValueError) as err:
+        raise ShippedModelError(
+            f"the shipped-model manifest {path} is unreadable ({err}); reinstall the course, or set "
+            f"COURSE_MODELS=live to train the models instead."
+        ) from None
+
+
+def manifest(folder: Path | None = None) -> dict[str, Any]:
+    """The manifest of the shipped models (``{"models": {key: entry}}``); empty when the course ships none."""
+    path = (folder or SHIPPED_DIR) / MANIFEST_NAME
+    if not path.exists():
+        return {"models": {}}
+    return _read_manifest(path, path.stat().st_mtime)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _kept(state: dict[str, torch.Tensor], parts: tuple[str, ...]) -> dict[str, torch.Tensor]:
+    return {k: v for k, v in state.items() if not parts or k.startswith(parts)}
+
+
+def save_shipped(module: nn.Module, key: str, meta: dict[str, Any], item: Shipped, folder: Path | None = None) -> dict[str, Any]:
+    """Write ``module``'s weights (floats in half precision) and its snapshots to ``folder/item.file``; return its entry."""
+    from safetensors.torch import save
+
+    state = {k: v.detach().cpu() for k, v in _kept(module.state_dict(), item.parts).items()}
+    tensors = {f"weights/{k}": (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
+    steps = []
+    for i, (step, samples) in enumerate(meta.get("snapshots", [])):
+        tensors[f"snapshots/{i}"] = torch.as_tensor(samples).detach().cpu().half().contiguous()
+        steps.append(int(step))
+    data = save(tensors, metadata={"key": key})
+    folder = folder or SHIPPED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / item.file).write_bytes(data)
+    return {
+        "file": item.file, "sha256": _sha256(data), "bytes": len(data), "recipe": item.name, "seed": item.seed,
+        "overrides": item.overrides, "parts": list(item.parts), "spec": meta["spec"], "seconds": round(float(meta["seconds"]), 2),
+        "history": meta.get("history", {}), "snapshot_steps": steps,
+    }
+
+
+def load_shipped(module: nn.Module, key: str, folder: Path | None = None) -> dict[str, Any] | None:
+    """Load the shipped model ``key`` into ``module``; return its ``meta`` (as a checkpoint's), or None if none is shipped.
+
+    The file must match the manifest's SHA-256, hold the tensors ``module`` expects with the same shapes,
+    and nothing else; otherwise :class:`ShippedModelError` says which file is wrong and what to do.
+    """
+    entry = manifest(folder)["models"].get(key)
+    if entry is None:
+        return None
+    from safetensors.torch import load
+
+    path = (folder or SHIPPED_DIR) / entry["file"]
+    fix = "reinstall the course (or re-record it: " + RECORD_COMMAND + "), or set COURSE_MODELS=live to train it instead."
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ShippedModelError(f"the shipped model {path.name} cannot be read ({err.strerror}); {fix}") from None
+    if _sha256(data) != entry["sha256"]:
+        raise ShippedModelError(f"the shipped model {path.name} is corrupt (its SHA-256 differs from the manifest's); {fix}")
+    try:
+        tensors = load(data)
+    except Exception as err:  # safetensors raises its own error types for a damaged header
+        raise ShippedModelError(f"the shipped model {path.name} is not a readable safetensors file ({err}); {fix}") from None
+    weights = {k.removeprefix("weights/"): v for k, v in tensors.items() if k.startswith("weights/")}
+    expected = _kept(module.state_dict(), tuple(entry["parts"]))
+    missing, extra = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    wrong = [f"{k}: file {tuple(weights[k].shape)}, model {tuple(v.shape)}" for k, v in expected.items()
+             if k in weights and weights[k].shape != v.shape]
+    if missing or extra or wrong:
+        detail = "; ".join(filter(None, [
+            f"missing {', '.join(missing[:3])}" if missing else "", f"unexpected {', '.join(extra[:3])}" if extra else "",
+            f"wrong shape {', '.join(wrong[:3])}" if wrong else "",
+        ]))
+        raise ShippedModelError(f"the shipped model {path.name} does not fit this {type(module).__name__} ({detail}); {fix}")
+    module.load_state_dict(weights, strict=not entry["parts"])  # half-precision values are copied into the model's dtype
+    snapshots = [[step, tensors[f"snapshots/{i}"].float()] for i, step in enumerate(entry.get("snapshot_steps", []))]
+    return {"spec": entry["spec"], "seconds": entry["seconds"], "history": entry["history"], "snapshots": snapshots,
+            "parts": entry["parts"]}
+
+
+def expected_key(item: Shipped) -> str:
+    """The checkpoint key ``pretrained`` computes today for ``item`` in the full profile."""
+    from .pretrained import pretrained_key
+
+    return pretrained_key(item.name, "full", seed=item.seed, **item.overrides)
+
+
+def record(folder: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """Train (or load from the cache) every model of :func:`shipped_models` in full and write it to ``folder``; rows for a table."""
+    from .pretrained import pretrained
+
+    folder = folder or SHIPPED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.safetensors"):
+        old.unlink()
+    models, rows = {}, []
+    for item in shipped_models():
+        model = pretrained(item.name, "full", device="cpu", seed=item.seed, **item.overrides)
+        rec = model.training_record
+        module = nn.ModuleDict({"generator": model, "critic": rec.critic}) if rec.critic is not None else model
+        meta = {"spec": rec.spec, "seconds": rec.seconds, "history": dict(rec.history.records),
+                "snapshots": [[s, x] for s, x in rec.snapshots]}
+        entry = save_shipped(module, rec.key, meta, item, folder)
+        models[rec.key] = entry
+        rows.append((item.file, f"{entry['bytes'] / 1e6:.2f}", f"{rec.seconds:.0f}", rec.key))
+    total = write_manifest(models, folder)
+    if total > SIZE_LIMIT_MB:
+        raise SystemExit(f"the shipped models take {total:.1f} MB, more than the {SIZE_LIMIT_MB:.0f} MB allowed; ship fewer.")
+    return rows + [("total", f"{total:.2f}", "", "")]
+
+
+def write_manifest(models: dict[str, dict[str, Any]], folder: Path | None = None) -> float:
+    """Write the manifest of ``models`` (key -> entry from :func:`save_shipped`) into ``folder``; return their size in MB."""
+    total = sum(e["bytes"] for e in models.values()) / 1e6
+    text = json.dumps({"format": 1, "record_command": RECORD_COMMAND, "precision": "float16",
+                       "total_mb": round(total, 2), "models": models}, indent=1, sort_keys=True)
+    (folder or SHIPPED_DIR).joinpath(MANIFEST_NAME).write_text(text + "\n")
+    return total
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true", help="train every shipped model in full and write the files")
+    parser.add_argument("--out", type=Path, default=None, help="folder to write them to (default: the package's)")
+    args = parser.parse_args(argv)
+    if not args.record:
+        for key, entry in manifest(args.out)["models"].items():
+            print(f"{entry['file']:52s} {entry['bytes'] / 1e6:6.2f} MB  trained in {entry['seconds']:6.0f} s  {key}")
+        return
+    rows = record(args.out)
+    width = max(len(r[0]) for r in rows)
+    print(f"{'file':{width}s}  {'MB':>6s}  {'train s':>7s}  key")
+    for file, mb, seconds, key in rows:
+        print(f"{file:{width}s}  {mb:>6s}  {seconds:>7s}  {key}")
+
+
+if __name__ == "__main__":
+    main()
