@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 PROFILES = ("quick", "full")
+MODEL_SOURCES = ("live", "shipped")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DEFAULT_SEED = 0
 
@@ -68,6 +69,20 @@ def get_profile(name: str | None = None) -> str:
             f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} (set COURSE_PROFILE or pass profile=...)."
         )
     return profile
+
+
+def models_source(name: str | None = None) -> str:
+    """Where ``pretrained`` takes models from: ``name``, else ``COURSE_MODELS``, else ``live`` (train them).
+
+    ``shipped`` loads the course's trained models (:mod:`course_lib.train.shipped`) where one has the settings asked for.
+    """
+    value = (name or os.environ.get("COURSE_MODELS") or "live").strip().lower()
+    if value not in MODEL_SOURCES:
+        raise CourseConfigError(
+            f"unknown model source {value!r}: choose one of {', '.join(MODEL_SOURCES)} "
+            f"(set COURSE_MODELS or pass models=... to setup)."
+        )
+    return value
 
 
 def get_seed(seed: int | str | None = None) -> int:
@@ -165,8 +180,6 @@ def setup(
     Every argument falls back to its environment variable (``COURSE_DEVICE``, ``COURSE_PROFILE``,
     ``COURSE_SEED``, ``COURSE_DATA_DIR``, ``COURSE_MODELS``), then to the default.
     """
-    from .train.shipped import models_source
-
     global _current
     cfg = Config(get_device(device), get_profile(profile), get_seed(seed), data_dir(data), models_source(models))
     os.environ["COURSE_DATA_DIR"] = str(cfg.data_dir)

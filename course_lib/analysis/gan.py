@@ -17,10 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..input_checks import CourseInputError, check_tensor, describe
-
-# Chapter 05 keeps 20 snapshots of 1,000 points along each toy run (the settings themselves are the ``ring8_*`` and
-# ``grid25_*`` entries of course_lib.train.settings): ``pretrained("ring8_gan", **TOY_SNAPSHOTS)``.
-TOY_SNAPSHOTS = {"n_snapshots": 20, "snapshot_size": 1000}
+from ..train.settings import TOY_SNAPSHOTS  # chapter 05's snapshots of each toy run
 
 
 def loss_curves(d: np.ndarray | Sequence[float]) -> dict[str, np.ndarray]:

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import torch
 import torch.nn as nn
 
-from ..config import get_profile
+from ..config import get_profile, models_source
 from ..utils import resolve_device
 from ..data import load
 from ..models import CVAE, ConvAutoencoder, ConvVAE, DCGANCritic, DCGANDiscriminator, DCGANGenerator, DenoisingAutoencoder
@@ -37,7 +37,7 @@ from .engine import History
 from .generative import train_autoencoder, train_cvae, train_vae
 from .segmentation import train_unet
 from .settings import SETTINGS
-from .shipped import load_shipped, models_source
+from .shipped import load_shipped
 
 VERSION = 1  # bump to invalidate every cached model after a change of architecture or training code
 DATA_OPTIONS = ("n_train", "n_test", "size")

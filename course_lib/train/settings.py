@@ -16,6 +16,9 @@ from ..config import get_profile
 
 # Toy runs (ring8, grid25): 128-unit MLPs and a learning rate decayed linearly to 0 reach on ring8 what the papers'
 # 512-unit networks reach in many more steps, in one to two minutes of CPU per run (measured with benchmarks/quality.py).
+# Chapter 05 keeps 20 snapshots of 1,000 points along each toy run (the settings themselves are the ``ring8_*`` and
+# ``grid25_*`` entries below): ``pretrained("ring8_gan", **TOY_SNAPSHOTS)``.
+TOY_SNAPSHOTS = {"n_snapshots": 20, "snapshot_size": 1000}
 _TOY_GAN = {"mode": "gan", "batch_size": 256, "lr": 2e-3, "betas": (0.5, 0.9), "n_critic": 1, "schedule": "linear"}
 _TOY_WGAN = {"mode": "wgan", "batch_size": 256, "lr": 5e-4, "optimizer": "rmsprop", "n_critic": 5, "clip": 0.05, "schedule": "linear"}
 _TOY_WGAN_GP = {"mode": "wgan_gp", "batch_size": 256, "lr": 2e-3, "betas": (0.5, 0.9), "n_critic": 2, "gp_weight": 0.1, "schedule": "linear"}

@@ -8,14 +8,12 @@ the model was trained with, its training curves, its wall time and the SHA-256 o
 
 Re-record every shipped model (after a change of settings, architecture or training code)::
 
-    COURSE_PROGRESS=0 python -m course_lib.train.shipped --record
+    COURSE_PROGRESS=0 python -m course_lib.train.record_shipped
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,10 +22,11 @@ from typing import Any
 import torch
 import torch.nn as nn
 
+from .settings import TOY_SNAPSHOTS
+
 SHIPPED_DIR = Path(__file__).with_name("shipped")
 MANIFEST_NAME = "manifest.json"
-RECORD_COMMAND = "COURSE_PROGRESS=0 python -m course_lib.train.shipped --record"
-MODEL_SOURCES = ("live", "shipped")
+RECORD_COMMAND = "COURSE_PROGRESS=0 python -m course_lib.train.record_shipped"
 SIZE_LIMIT_MB = 25.0
 
 
@@ -67,8 +66,6 @@ def shipped_models() -> tuple[Shipped, ...]:
     The extra seeds of the convolutional AE, VAE and CVAE (3.4 MB each in half precision, twelve of them)
     do not fit in ``SIZE_LIMIT_MB``: notebook 07 trains those (about 20 s each on 2 CPU cores).
     """
-    from ..analysis.gan import TOY_SNAPSHOTS  # notebook 05 keeps these snapshots of its toy GANs
-
     return (
         Shipped("autoencoder"),
         Shipped("vae"),
@@ -84,19 +81,6 @@ def shipped_models() -> tuple[Shipped, ...]:
         *(Shipped(gan, seed=seed, parts=("generator.",)) for gan in ("dcgan", "wgan_gp") for seed in range(5)),
         *(Shipped("ddpm", seed=seed) for seed in range(5)),
     )
-
-
-def models_source(name: str | None = None) -> str:
-    """Where ``pretrained`` takes models from: ``name``, else ``COURSE_MODELS``, else ``live`` (train them)."""
-    from ..config import CourseConfigError
-
-    value = (name or os.environ.get("COURSE_MODELS") or "live").strip().lower()
-    if value not in MODEL_SOURCES:
-        raise CourseConfigError(
-            f"unknown model source {value!r}: choose one of {', '.join(MODEL_SOURCES)} "
-            f"(set COURSE_MODELS or pass models=... to setup)."
-        )
-    return value
 
 
 @lru_cache(maxsize=4)
@@ -190,37 +174,6 @@ def load_shipped(module: nn.Module, key: str, folder: Path | None = None) -> dic
             "parts": entry["parts"]}
 
 
-def expected_key(item: Shipped) -> str:
-    """The checkpoint key ``pretrained`` computes today for ``item`` in the full profile."""
-    from .pretrained import pretrained_key
-
-    return pretrained_key(item.name, "full", seed=item.seed, **item.overrides)
-
-
-def record(folder: Path | None = None) -> list[tuple[str, str, str, str]]:
-    """Train (or load from the cache) every model of :func:`shipped_models` in full and write it to ``folder``; rows for a table."""
-    from .pretrained import pretrained
-
-    folder = folder or SHIPPED_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.safetensors"):
-        old.unlink()
-    models, rows = {}, []
-    for item in shipped_models():
-        model = pretrained(item.name, "full", device="cpu", seed=item.seed, **item.overrides)
-        rec = model.training_record
-        module = nn.ModuleDict({"generator": model, "critic": rec.critic}) if rec.critic is not None else model
-        meta = {"spec": rec.spec, "seconds": rec.seconds, "history": dict(rec.history.records),
-                "snapshots": [[s, x] for s, x in rec.snapshots]}
-        entry = save_shipped(module, rec.key, meta, item, folder)
-        models[rec.key] = entry
-        rows.append((item.file, f"{entry['bytes'] / 1e6:.2f}", f"{rec.seconds:.0f}", rec.key))
-    total = write_manifest(models, folder)
-    if total > SIZE_LIMIT_MB:
-        raise SystemExit(f"the shipped models take {total:.1f} MB, more than the {SIZE_LIMIT_MB:.0f} MB allowed; ship fewer.")
-    return rows + [("total", f"{total:.2f}", "", "")]
-
-
 def write_manifest(models: dict[str, dict[str, Any]], folder: Path | None = None) -> float:
     """Write the manifest of ``models`` (key -> entry from :func:`save_shipped`) into ``folder``; return their size in MB."""
     total = sum(e["bytes"] for e in models.values()) / 1e6
@@ -228,23 +181,3 @@ def write_manifest(models: dict[str, dict[str, Any]], folder: Path | None = None
                        "total_mb": round(total, 2), "models": models}, indent=1, sort_keys=True)
     (folder or SHIPPED_DIR).joinpath(MANIFEST_NAME).write_text(text + "\n")
     return total
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--record", action="store_true", help="train every shipped model in full and write the files")
-    parser.add_argument("--out", type=Path, default=None, help="folder to write them to (default: the package's)")
-    args = parser.parse_args(argv)
-    if not args.record:
-        for key, entry in manifest(args.out)["models"].items():
-            print(f"{entry['file']:52s} {entry['bytes'] / 1e6:6.2f} MB  trained in {entry['seconds']:6.0f} s  {key}")
-        return
-    rows = record(args.out)
-    width = max(len(r[0]) for r in rows)
-    print(f"{'file':{width}s}  {'MB':>6s}  {'train s':>7s}  key")
-    for file, mb, seconds, key in rows:
-        print(f"{file:{width}s}  {mb:>6s}  {seconds:>7s}  {key}")
-
-
-if __name__ == "__main__":
-    main()
