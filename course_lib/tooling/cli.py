@@ -1,5 +1,5 @@
 """The ``course`` command: ``course doctor``, ``course build [--check]``, ``course grade SUBMISSIONS...``, ``course autograder``,
-``course release``."""
+``course release``, ``course notebooks [DEST]``."""
 from __future__ import annotations
 
 import argparse
@@ -139,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     release = sub.add_parser("release", help="write the learner's copy of the course for a graded class")
     release.add_argument("--learners", type=Path, required=True, help="an empty folder to write it to")
     release.add_argument("--force", action="store_true", help="replace what the folder holds")
+    notebooks = sub.add_parser("notebooks", help="copy the course's notebooks into a folder of your own, keeping any already there")
+    notebooks.add_argument("dest", nargs="?", type=Path, default=Path("dgm-course"),
+                           help="the folder to copy them into (default: ./dgm-course); a notebook already there is never overwritten")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
@@ -150,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         from .autograder import autograder_main
 
         return int(autograder_main(args) or 0)
+    if args.command == "notebooks":
+        from .shipped_notebooks import notebooks_main
+
+        return notebooks_main(args)
     if args.command == "release":
         from .release import release_main
 
