@@ -80,9 +80,10 @@ def test_the_wheel_carries_the_library_its_data_and_the_learner_notebooks(dist):
         missing = [f for f in _library_files() if f not in names]
         assert not missing, f"the wheel lacks {missing}"
         for name in NOTEBOOKS:
-            assert wheel.read(f"course_lib/notebooks/{name}") == (ROOT / "notebooks" / name).read_bytes(), name
+            shipped = wheel.read(f"course_lib/notebooks/{name}")
+            assert shipped == (ROOT / "notebooks" / name).read_bytes(), f"{name} is not the learner's notebook of notebooks/"
+            assert b"BEGIN SOLUTION" not in shipped, f"{name} in the wheel holds a solution"
         assert not [n for n in names if n.startswith(("solutions/", "notebooks/", "tests/"))], "only course_lib/ is installed"
-        assert not [n for n in names if "BEGIN SOLUTION" in n]
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "course = course_lib.tooling.cli:main" in wheel.read(entry_points).decode()
     assert _package_data_files(), "the recorded reference runs are package data"
