@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST := COURSE_PROFILE=quick COURSE_PROGRESS=0 MPLBACKEND=Agg $(BIN)/python -m pytest
 
-.PHONY: lab test test-unit test-notebooks test-browser test-gpu build doctor benchmarks browser-deps clean
+.PHONY: lab test test-unit test-notebooks test-browser test-gpu build doctor benchmarks browser-deps clean site
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/quality.py
 	$(BIN)/python benchmarks/course_time.py --profile quick
+
+# The course website from the recorded full run (site/executed): nothing is executed. Opens offline.
+# SITE_SOURCE=DIR builds it from another folder of executed notebooks (e.g. a quick run).
+SITE_SOURCE ?= site/executed
+site: $(STAMP)
+	$(BIN)/python -m course_lib.tooling.site --source $(SITE_SOURCE) --out site/_build
 
 clean:
 	rm -rf $(VENV) .pytest_cache
