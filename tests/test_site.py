@@ -124,7 +124,7 @@ def test_prepare_writes_the_landing_page_and_each_chapter_with_its_download(tmp_
 
 
 def test_prepare_without_executed_notebooks_names_the_command_that_records_them(tmp_path):
-    with pytest.raises(SystemExit, match="course_time.py --profile full --source notebooks --save site/executed"):
+    with pytest.raises(SystemExit, match="course_time.py --profile full --models shipped --source notebooks --save site/executed"):
         site.prepare(tmp_path, tmp_path / "pages")
 
 

@@ -10,7 +10,7 @@
    turns them into HTML.
 
 The executed notebooks are recorded once with
-``benchmarks/course_time.py --profile full --source notebooks --save site/executed``.
+``benchmarks/course_time.py --profile full --models shipped --source notebooks --save site/executed``.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 CONF_DIR = REPO / "site"  # conf.py: the Sphinx configuration
 DEFAULT_SOURCE = REPO / "site" / "executed"
 DEFAULT_OUT = REPO / "site" / "_build"
-RECORD_COMMAND = "COURSE_PROGRESS=0 .venv/bin/python benchmarks/course_time.py --profile full --source notebooks --save site/executed"
+RECORD_COMMAND = "COURSE_PROGRESS=0 .venv/bin/python benchmarks/course_time.py --profile full --models shipped --source notebooks --save site/executed"
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
