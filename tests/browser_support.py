@@ -72,6 +72,19 @@ def missing_browser_reason() -> str | None:
     return None
 
 
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Headless Chromium (the system's, see :func:`find_chromium`) driven by Playwright, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,14 +20,13 @@ from pathlib import Path
 import pytest
 
 from browser_support import (
-    CHROMIUM_ARGS,
     JS_NOTEBOOK_STATE,
     NOT_DONE,
     PASSED,
     REPO,
     BlockedRequests,
+    chromium_browser,
     exercise_checks,
-    find_chromium,
     jupyter_lab,
     missing_browser_reason,
     output_text,
@@ -75,14 +74,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
-from browser_support import CHROMIUM_ARGS, REPO, BlockedRequests, find_chromium, missing_browser_reason
+from browser_support import REPO, BlockedRequests, chromium_browser, missing_browser_reason
 from course_lib.tooling import site
 
 SOURCE = Path(os.environ.get("COURSE_SITE_SOURCE") or REPO / "site" / "executed")
@@ -235,14 +235,8 @@ def served(built):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 # every image that has loaded, every broken one, the MathJax output, and every link's target

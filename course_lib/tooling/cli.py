@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("--learners", type=Path, required=True, help="an empty folder to write it to")
     release.add_argument("--force", action="store_true", help="replace what the folder holds")
     notebooks = sub.add_parser("notebooks", help="copy the course's notebooks into a folder of your own, keeping any already there")
-    notebooks.add_argument("dest", nargs="?", type=Path, default=Path("dgm-course"),
+    notebooks.add_argument("dest", nargs="?", type=Path, default=None,
                            help="the folder to copy them into (default: ./dgm-course); a notebook already there is never overwritten")
     args = parser.parse_args(argv)
     if args.command == "doctor":

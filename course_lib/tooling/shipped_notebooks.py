@@ -6,7 +6,6 @@ itself. A file that is already in the folder is never overwritten: it may hold t
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,11 +55,12 @@ def copy_notebooks(dest: Path | str = DEFAULT_DEST, source: Path | None = None) 
     dest.mkdir(parents=True, exist_ok=True)
     report = CopyReport(dest)
     for notebook in sorted(source.glob("[0-9][0-9]_*.ipynb")):
-        target = dest / notebook.name
-        if target.exists():
+        try:
+            with open(dest / notebook.name, "xb") as target:  # "x": fails instead of overwriting a file that is there
+                target.write(notebook.read_bytes())
+        except FileExistsError:
             report.kept.append(notebook.name)
             continue
-        shutil.copyfile(notebook, target)
         report.copied.append(notebook.name)
     return report
 
@@ -68,7 +68,7 @@ def copy_notebooks(dest: Path | str = DEFAULT_DEST, source: Path | None = None) 
 def notebooks_main(args) -> int:
     """The ``course notebooks`` command: copy, print what was copied and kept; 1 with a message when it cannot."""
     try:
-        report = copy_notebooks(args.dest)
+        report = copy_notebooks(args.dest or DEFAULT_DEST)
     except OSError as err:
         print(f"course notebooks: {err}")
         return 1

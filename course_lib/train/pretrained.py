@@ -92,8 +92,12 @@ class TrainingRecord:
     history: History
     snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # GANs: (generator step, samples)
     critic: nn.Module | None = None  # GANs: the discriminator or critic trained with the generator (None if not shipped)
-    cached: bool = False  # True when not trained just now (loaded from the cache or shipped)
     source: str = "trained"  # "trained" (just now), "cache" (trained earlier here) or "shipped" (with the course)
+
+    @property
+    def cached(self) -> bool:
+        """True when the model was not trained just now (loaded from the cache, or shipped)."""
+        return self.source != "trained"
 
     def describe(self) -> str:
         """Where the model comes from, in words: trained just now, loaded from the cache, or shipped with the course."""
@@ -185,7 +189,7 @@ def pretrained(
     if meta.get("parts"):  # shipped without the critic: it keeps its random weights, so it is not handed out
         critic = None
     record = TrainingRecord(name, key, spec, float(meta.get("seconds", 0.0)), history,
-                            [(int(s), x) for s, x in meta.get("snapshots", [])], critic, origin != "trained", origin)
+                            [(int(s), x) for s, x in meta.get("snapshots", [])], critic, origin)
     module.eval()
     generator.training_record = record
     return generator
