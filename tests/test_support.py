@@ -8,6 +8,7 @@ import torch
 matplotlib.use("Agg")
 
 from course_lib import viz
+import course_lib.tooling.cli as cli_module
 from course_lib.tooling.cli import doctor, main
 from course_lib.utils import progress, progress_enabled
 from course_lib.train import History
@@ -79,6 +80,15 @@ def test_doctor_reports_all_set():
     text = out.getvalue()
     for word in ("torch", "torchvision", "device", "data dir", "jupyter", "All set"):
         assert word in text
+
+
+def test_doctor_says_how_to_open_the_course_for_a_checkout_and_for_an_installed_wheel(monkeypatch, tmp_path):
+    import course_lib.tooling.shipped_notebooks as shipped
+
+    assert "make lab" in cli_module.how_to_open()  # this checkout
+    monkeypatch.setattr(shipped, "LIBRARY", tmp_path / "site-packages" / "course_lib")
+    text = cli_module.how_to_open()
+    assert "make lab" not in text and "course notebooks" in text and "jupyter lab dgm-course" in text
 
 
 def test_doctor_fails_when_a_package_is_missing(monkeypatch):

@@ -84,8 +84,17 @@ def doctor(out=None) -> int:
     if problems:
         print("\nSomething the course needs is missing:\n  - " + "\n  - ".join(problems), file=out)
         return 1
-    print("\nAll set: `make lab` opens the course.", file=out)
+    print(f"\nAll set: {how_to_open()}", file=out)
     return 0
+
+
+def how_to_open() -> str:
+    """The command that opens the course here: ``make lab`` in a checkout, else the installed wheel's two steps."""
+    from .shipped_notebooks import DEFAULT_DEST, LIBRARY
+
+    if (LIBRARY.parent / "Makefile").is_file() and (LIBRARY.parent / "notebooks").is_dir():
+        return "`make lab` opens the course."
+    return f"`course notebooks` copies the notebooks into ./{DEFAULT_DEST}, then `jupyter lab {DEFAULT_DEST}` opens them."
 
 
 def cached_datasets(folder: Path) -> list[str]:

@@ -487,7 +487,9 @@ NO_BEST = {
 }
 BUDGET_NOTE = ("the budget: what each model was given, not how good it is, so no best is marked. A GAN's code is its "
                "noise and its steps are generator steps, each after n_critic critic steps; the CVAE's decoder is told the "
-               "label besides its code; images seen are the real training images used by the gradient steps.")
+               "label besides its code; images seen are the real training images used by the gradient steps; train s is the "
+               "training's wall time recorded with each model: a cached or shipped model's time is that of the "
+               "machine and run that trained it.")
 
 
 def best_of_each_column(table: Mapping[str, Mapping[str, float | None]], keys) -> dict[str, list[str]]:
