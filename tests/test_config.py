@@ -66,3 +66,50 @@ def test_data_dir_defaults_to_a_per_user_cache(monkeypatch, tmp_path):
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert config.data_dir() == tmp_path / "dgm-course"
+
+
+def _quota_files(tmp_path, v2: str | None = None, v1: tuple[str, str] | None = None):
+    files = []
+    if v2 is not None:
+        (tmp_path / "cpu.max").write_text(v2)
+    files.append(tmp_path / "cpu.max")
+    (tmp_path / "v1").mkdir()
+    if v1 is not None:
+        (tmp_path / "v1" / "cpu.cfs_quota_us").write_text(v1[0])
+        (tmp_path / "v1" / "cpu.cfs_period_us").write_text(v1[1])
+    files.append(tmp_path / "v1" / "cpu.cfs_quota_us")
+    return tuple(files)
+
+
+@pytest.mark.parametrize("v2, v1, expected", [
+    ("100000 100000\n", None, 1),  # a JupyterHub container allowed one CPU on a big node
+    ("150000 100000\n", None, 1),  # 1.5 CPUs: one thread per whole CPU
+    ("max 100000\n", None, None),  # no quota: the pinned CPUs
+    (None, ("200000", "100000"), 2),  # cgroup v1
+    (None, ("-1", "100000"), None),
+    ("garbage", None, None),  # unreadable: the pinned CPUs, never an error
+    (None, None, None),
+])
+def test_usable_cpus_are_the_pinned_ones_capped_by_a_container_quota(tmp_path, v2, v1, expected):
+    pinned = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    usable = config.usable_cpus(_quota_files(tmp_path, v2, v1))
+    assert usable == (min(pinned, expected) if expected is not None else pinned)
+
+
+def test_setup_lowers_torch_threads_to_the_usable_cpus_but_never_raises_them(monkeypatch, tmp_path, capsys):
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        torch.set_num_threads(8)
+        monkeypatch.setattr(config, "usable_cpus", lambda *a: 1)
+        setup(profile="quick", data=tmp_path, device="cpu")
+        assert torch.get_num_threads() == 1 and "cpu (1 thread)" in capsys.readouterr().out
+        monkeypatch.setattr(config, "usable_cpus", lambda *a: 4)
+        setup(profile="quick", data=tmp_path, device="cpu", verbose=False)
+        assert torch.get_num_threads() == 1  # never raised
+        torch.set_num_threads(8)
+        monkeypatch.setenv("OMP_NUM_THREADS", "8")  # set by hand: left alone
+        setup(profile="quick", data=tmp_path, device="cpu", verbose=False)
+        assert torch.get_num_threads() == 8
+    finally:
+        torch.set_num_threads(before)
