@@ -144,7 +144,7 @@ class Config:
             ("device", _describe_device(self.device)),
             ("profile", f"{self.profile}  ({'small settings, seconds' if self.profile == 'quick' else 'real settings, minutes on a CPU'})"),
             ("seed", str(self.seed)),
-            ("data", str(self.data_dir)),
+            ("data", shown_path(self.data_dir)),
             ("models", "shipped with the course where one fits, else trained here (COURSE_MODELS=shipped)" if self.models == "shipped"
              else "trained here, then cached (COURSE_MODELS=shipped loads the course's trained ones)"),
         ]
@@ -194,6 +194,14 @@ def limit_threads_to_usable_cpus() -> int:
     if not os.environ.get("OMP_NUM_THREADS") and torch.get_num_threads() > usable_cpus():
         torch.set_num_threads(usable_cpus())
     return torch.get_num_threads()
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a learner reads it: ``~/...`` under the home folder, so a shared screen or a recorded page shows no user name."""
+    try:
+        return str(Path("~") / Path(path).resolve().relative_to(Path.home().resolve()))
+    except (ValueError, RuntimeError, OSError):
+        return str(path)
 
 
 def _describe_device(device: torch.device) -> str:

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -113,3 +114,10 @@ def test_setup_lowers_torch_threads_to_the_usable_cpus_but_never_raises_them(mon
         assert torch.get_num_threads() == 8
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_summary_shows_a_data_folder_under_home_with_a_tilde(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    setup(device="cpu", profile="quick", data=tmp_path / ".cache" / "dgm-course")
+    assert "data: ~/.cache/dgm-course" in capsys.readouterr().out
+    assert config.shown_path(Path("/elsewhere/data")) == "/elsewhere/data"
