@@ -209,6 +209,32 @@ def test_explorers_are_pictures_and_no_page_asks_for_widget_javascript(built):
     assert "widgets" in executed.metadata, "the recorded notebooks should carry their widget state (nbclient keeps it)"
 
 
+MACHINE_PATH = re.compile(r"(?<![\w~.])/(?:tmp|root|home|Users|work|var/folders)/[^\s'\"<>)]*")
+
+
+def recorded_output_texts(notebook: Path):
+    """(cell id, text) for every text output of an executed notebook: streams, plain text, HTML, errors."""
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            texts = [output.get("text", ""), *output.get("traceback", [])]
+            texts += [v for mime, v in output.get("data", {}).items() if mime.startswith("text/") and isinstance(v, str)]
+            for text in texts:
+                yield cell.get("id", "?"), text
+
+
+def test_a_machine_path_in_a_recorded_output_is_found():
+    assert MACHINE_PATH.search("     data: /tmp/shipdata") and MACHINE_PATH.search("saved in /root/.cache/dgm-course/x.pt")
+    assert not MACHINE_PATH.search("     data: ~/.cache/dgm-course") and not MACHINE_PATH.search("ratio 3/4 and a/tmp/b")
+
+
+@pytest.mark.skipif(NO_SOURCE is not None, reason=NO_SOURCE or "")
+def test_the_recorded_pages_show_no_path_of_the_machine_that_recorded_them():
+    """A page read by every learner shows ``~/.cache/dgm-course``, never the recording machine's folders."""
+    found = [(nb.stem, cell, m.group(0)) for nb in site.executed_chapters(SOURCE)
+             for cell, text in recorded_output_texts(nb) for m in MACHINE_PATH.finditer(text)]
+    assert not found, f"recorded outputs show machine paths (re-record with `{site.RECORD_COMMAND}`): {found[:5]}"
+
+
 # ---------------------------------------------------------------- in the browser, offline
 
 _REASON = missing_browser_reason()

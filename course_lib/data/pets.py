@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from ..config import data_dir
+from ..config import data_dir, shown_path
 from .cache import cached
 from .layers import data_layers, install_folder
 from .torchvision_sets import DatasetUnavailableError
@@ -57,8 +57,8 @@ def _message(root: Path, why: str) -> str:
         f"Could not get Oxford-IIIT Pet ({why}).\n"
         f"  Offline? The rest of the course needs no network: load('shapes') and load('digit-scenes') are generated here.\n"
         f"  Or pre-fill the data directory on a machine with network: "
-        f"COURSE_DATA_DIR={root} python -c \"from course_lib.data.pets import load_pets; load_pets()\"\n"
-        f"  then copy {root / 'oxford-iiit-pet'} (images/ and annotations/) to the same place here "
+        f"COURSE_DATA_DIR={shown_path(root)} python -c \"from course_lib.data.pets import load_pets; load_pets()\"\n"
+        f"  then copy {shown_path(root / 'oxford-iiit-pet')} (images/ and annotations/) to the same place here "
         f"(or, on a shared JupyterHub, to the instructor's shared folder, COURSE_SHARED_DATA_DIR)."
     )
 

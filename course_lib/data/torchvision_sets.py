@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import data_dir
+from ..config import data_dir, shown_path
 from .layers import data_layers, install_folder
 from .types import Dataset, Split
 
@@ -62,8 +62,8 @@ def _unavailable(name: str, root: Path, why: str, download: bool = False) -> str
         f"Could not {'download' if download else 'load'} {name!r} ({why}).\n"
         f"  Offline? Use the bundled dataset instead: load('mnist-5k') (5,000 real MNIST digits, no network needed).\n"
         f"  Or pre-fill the data directory on a machine with network: "
-        f"COURSE_DATA_DIR={root} python -c \"from course_lib.data import load; load('{name}')\"\n"
-        f"  then copy {folder} (the four *-idx?-ubyte files) to the same place here "
+        f"COURSE_DATA_DIR={shown_path(root)} python -c \"from course_lib.data import load; load('{name}')\"\n"
+        f"  then copy {shown_path(folder)} (the four *-idx?-ubyte files) to the same place here "
         f"(or, on a shared JupyterHub, to the instructor's shared folder, COURSE_SHARED_DATA_DIR)."
     )
 
