@@ -39,6 +39,38 @@ PWNED = Path("/tmp/course-grader-pwned")
 PORT_FILE = "/tmp/course-grader-port"
 CLASSMATES = Path("/tmp/course-grader-classmates")  # another learner's solved notebook, readable by anyone
 
+def _memorised_answer() -> str:
+    """A cell answering 0.1 from a table of the reference's outputs on the inputs of every case, visible and hidden.
+
+    The learner's own copy of the library runs the hidden cases too (``run_cases(..., hidden=True)``), and a case's
+    inputs are the same on every run, so the table can be built at home and pasted in: no normalisation is written.
+    """
+    import base64
+    import hashlib
+
+    import torch
+
+    from course_lib.exercises import get, run_cases
+
+    table = {}
+    reference = get("0.1").reference
+
+    def recorder(x):
+        out = reference(x)
+        key = hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes() + f"{x.dtype}{tuple(x.shape)}".encode()).hexdigest()
+        table[key] = out.detach().cpu().clone()
+        return out
+
+    run_cases("0.1", recorder, "cpu", hidden=True)
+    buffer = io.BytesIO()
+    torch.save(table, buffer)
+    return ("import base64, hashlib, io\nimport torch\n"
+            f"TABLE = torch.load(io.BytesIO(base64.b64decode({base64.b64encode(buffer.getvalue()).decode()!r})))\n"
+            "def normalize_images(x):\n"
+            "    key = hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes() + f'{x.dtype}{tuple(x.shape)}'.encode()).hexdigest()\n"
+            "    return TABLE[key].to(x.device).clone() if key in TABLE else x")
+
+
 # name: (what it tries, exercise attacked, the cell)
 ATTACKS: dict[str, tuple[str, str, str]] = {
     "patched_checks": ("replaces run_cases and check in the registry, and torch.allclose and torch.equal, then leaves the stub", "0.1",
@@ -97,6 +129,8 @@ ATTACKS: dict[str, tuple[str, str, str]] = {
                            "    cells = json.load(open(path))['cells']\n"
                            "    exec(next(''.join(c['source']) for c in cells if c.get('metadata', {}).get('course', {}).get('exercise') == '0.1'))\n"
                            "    break\nelse:\n" + "\n".join("    " + line for line in STUB["0.1"].splitlines())),
+    "memorised_outputs": ("answers from a table of the reference's outputs on every case's inputs, recorded at home", "0.1",
+                          _memorised_answer()),
     "returns_a_lying_object": ("returns an object whose ==, bool and every method say yes", "0.1",
                                "class Yes:\n    def __eq__(self, other): return True\n    def __bool__(self): return True\n"
                                "    def __getattr__(self, name): return lambda *a, **k: self\n"
@@ -182,7 +216,16 @@ def test_the_honest_submission_scores_full_marks_without_a_flag(attacked):
     assert not honest.flags
 
 
-@pytest.mark.parametrize("attack", sorted(ATTACKS))
+# Attacks the grader does not stop yet, and why; strict, so the mark must go when the grader learns to stop them.
+KNOWN_HOLES = {
+    "memorised_outputs": "every case's inputs are fixed and the learner's library runs the hidden cases too, so a table of "
+                         "the reference's outputs passes them all (2/2, unflagged); the judge needs cases on inputs drawn "
+                         "from a seed only the grading run knows, compared with the reference in the judge",
+}
+
+
+@pytest.mark.parametrize("attack", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_HOLES[name]))
+                                    if name in KNOWN_HOLES else name for name in sorted(ATTACKS)])
 def test_an_attack_scores_zero_and_the_honest_exercise_beside_it_keeps_its_points(attacked, attack):
     graded = attacked[0][attack]
     target = ATTACKS[attack][1]
