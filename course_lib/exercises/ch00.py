@@ -8,12 +8,12 @@ from __future__ import annotations
 import torch
 
 from .expect import expect_close, expect_device, expect_dtype, expect_equal, expect_shape, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register
 
 
 def _pixels(shape: tuple[int, ...], device: torch.device, seed: int = 0, high: int = 256) -> torch.Tensor:
     """Random uint8 pixels in [0, high), drawn from a private generator."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = case_generator(seed)
     return torch.randint(0, high, shape, generator=generator, dtype=torch.uint8).to(device)
 
 
@@ -101,7 +101,7 @@ def flatten_images(x: torch.Tensor) -> torch.Tensor:
 
 
 def _images(shape: tuple[int, ...], device: torch.device, seed: int = 0) -> torch.Tensor:
-    return torch.rand(shape, generator=torch.Generator().manual_seed(seed)).to(device)
+    return torch.rand(shape, generator=case_generator(seed)).to(device)
 
 
 def gives_one_row_per_image(f, device):

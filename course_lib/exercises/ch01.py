@@ -15,12 +15,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register, seed_case_rng
 
 
 def _images(n: int, device: torch.device, seed: int = 0) -> torch.Tensor:
     """n random 'images' in [0, 1], N x 1 x 28 x 28, drawn from a private generator."""
-    return torch.rand((n, 1, 28, 28), generator=torch.Generator().manual_seed(seed)).to(device)
+    return torch.rand((n, 1, 28, 28), generator=case_generator(seed)).to(device)
 
 
 def _binary_images(n: int, device: torch.device, seed: int = 0) -> torch.Tensor:
@@ -66,7 +66,7 @@ def encodes_to_the_code_size(cls, device):
 def decodes_to_images_in_0_1(cls, device):
     """decode turns codes into N x 1 x 28 x 28 images with values in [0, 1]"""
     model = _build(cls, device, latent_dim=8)
-    z = 5 * torch.randn((5, 8), generator=torch.Generator().manual_seed(1)).to(device)
+    z = 5 * torch.randn((5, 8), generator=case_generator(1)).to(device)
     out = expect_shape(model.decode(z), (5, 1, 28, 28), "decode(z) for 5 codes")
     out = out.detach()
     if float(out.min()) < 0 or float(out.max()) > 1:
@@ -320,7 +320,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
 
 
 def _tiny_autoencoder(device: torch.device, seed: int = 0) -> nn.Module:
-    torch.manual_seed(seed)
+    seed_case_rng(seed)
     return nn.Sequential(
         nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 784), nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28))
     ).to(device)

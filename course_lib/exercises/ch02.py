@@ -15,15 +15,12 @@ from torch import nn
 
 from .. import losses
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register, seed_case_rng
 
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def _normal(shape: tuple[int, ...], device: torch.device, seed: int, scale: float = 1.0) -> torch.Tensor:
-    return (scale * torch.randn(shape, generator=_gen(seed))).to(device)
+    return (scale * torch.randn(shape, generator=case_generator(seed))).to(device)
 
 
 def _scalar(value, what: str) -> torch.Tensor:
@@ -43,14 +40,14 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 def keeps_the_shape_and_device_of_mu(f, device):
     """returns z with the shape and the device of mu"""
-    torch.manual_seed(0)
+    seed_case_rng(0)
     mu, logvar = _normal((5, 3), device, 1), _normal((5, 3), device, 2)
     expect_device(expect_shape(f(mu, logvar), (5, 3), "z"), device, "z")
 
 
 def has_mean_mu_and_standard_deviation_exp_half_logvar(f, device):
     """z has mean mu and standard deviation exp(logvar / 2) (20,000 draws)"""
-    torch.manual_seed(0)
+    seed_case_rng(0)
     mu = torch.tensor([[1.0, -2.0, 0.0]], device=device).repeat(20000, 1)
     logvar = torch.tensor([[math.log(4.0), 0.0, math.log(0.01)]], device=device).repeat(20000, 1)
     z = expect_shape(f(mu, logvar), (20000, 3), "z").detach().double().cpu()
@@ -60,7 +57,7 @@ def has_mean_mu_and_standard_deviation_exp_half_logvar(f, device):
 
 def lets_gradients_reach_mu_and_logvar(f, device):
     """gradients flow from z back to mu and to logvar"""
-    torch.manual_seed(0)
+    seed_case_rng(0)
     mu = _normal((4, 2), device, 3).requires_grad_()
     logvar = _normal((4, 2), device, 4, 0.5).requires_grad_()
     z = expect_tensor(f(mu, logvar), "z")
@@ -77,7 +74,7 @@ def lets_gradients_reach_mu_and_logvar(f, device):
 
 def draws_fresh_noise_each_call(f, device):
     """two calls draw different noise (and rows are not all the same draw)"""
-    torch.manual_seed(0)
+    seed_case_rng(0)
     mu, logvar = torch.zeros(64, 8, device=device), torch.zeros(64, 8, device=device)
     a, b = f(mu, logvar).detach(), f(mu, logvar).detach()
     if torch.allclose(a, b):
@@ -88,7 +85,7 @@ def draws_fresh_noise_each_call(f, device):
 
 def the_noise_is_standard_normal_and_independent(f, device):
     """eps = (z - mu) / sigma is standard normal, with uncorrelated dimensions"""
-    torch.manual_seed(1)
+    seed_case_rng(1)
     mu = _normal((10000, 4), device, 5)
     logvar = _normal((10000, 4), device, 6, 0.5)
     z = expect_shape(f(mu, logvar), (10000, 4), "z").detach()
@@ -241,8 +238,8 @@ def elbo_loss(x_hat: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: to
 
 
 def _batch(device: torch.device, n: int = 6, seed: int = 0):
-    x = (torch.rand((n, 1, 28, 28), generator=_gen(seed)) > 0.7).float().to(device)
-    x_hat = torch.rand((n, 1, 28, 28), generator=_gen(seed + 1)).clamp(0.05, 0.95).to(device)
+    x = (torch.rand((n, 1, 28, 28), generator=case_generator(seed)) > 0.7).float().to(device)
+    x_hat = torch.rand((n, 1, 28, 28), generator=case_generator(seed + 1)).clamp(0.05, 0.95).to(device)
     return x_hat, x, _normal((n, 4), device, seed + 2), _normal((n, 4), device, seed + 3, 0.5)
 
 
@@ -383,7 +380,7 @@ class _SpyDecoder(nn.Module):
 
 
 def _spy(device: torch.device, latent_dim: int = 3) -> _SpyDecoder:
-    torch.manual_seed(0)
+    seed_case_rng(0)
     return _SpyDecoder(latent_dim).to(device)
 
 
@@ -403,7 +400,7 @@ def returns_n_images_on_the_models_device(f, device):
 
 def decodes_standard_normal_codes(f, device):
     """decodes codes z with mean 0 and standard deviation 1 (4,000 draws)"""
-    torch.manual_seed(0)
+    seed_case_rng(0)
     model = _spy(device, latent_dim=3)
     f(model, 4000)
     z = _codes(model, 4000).double().cpu()

@@ -13,11 +13,8 @@ from torch import nn
 from ..losses import bce_loss, kl_divergence
 from ..models.cvae import one_hot
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register, seed_case_rng
 
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 # ---------------------------------------------------------------- 3.1 condition_on_label
@@ -28,8 +25,8 @@ def condition_on_label(h: torch.Tensor, y: torch.Tensor, n_classes: int = 10) ->
 
 
 def _features_and_labels(n: int, d: int, device: torch.device, seed: int = 0, n_classes: int = 10, low: int = 0):
-    h = torch.randn(n, d, generator=_gen(seed)).to(device)
-    y = torch.randint(low, n_classes, (n,), generator=_gen(seed + 1)).to(device)
+    h = torch.randn(n, d, generator=case_generator(seed)).to(device)
+    y = torch.randint(low, n_classes, (n,), generator=case_generator(seed + 1)).to(device)
     return h, y
 
 
@@ -58,7 +55,7 @@ def ends_with_the_one_hot_label(f, device):
 
 def uses_n_classes_not_the_largest_label(f, device):
     """is 10 wide even when the batch holds only labels 0-3"""
-    h = torch.randn(4, 2, generator=_gen(4)).to(device)
+    h = torch.randn(4, 2, generator=case_generator(4)).to(device)
     y = torch.tensor([0, 1, 2, 3], device=device)
     out = expect_tensor(f(h, y, 10), "the result")
     if out.shape != (4, 12):
@@ -136,7 +133,7 @@ class _TinyCVAE(nn.Module):
 
     def __init__(self, latent_dim: int = 2, n_classes: int = 3, fixed_logvar: float | None = None, seed: int = 0) -> None:
         super().__init__()
-        g = _gen(seed)
+        g = case_generator(seed)
         self.latent_dim, self.n_classes, self.fixed_logvar = latent_dim, n_classes, fixed_logvar
         self.enc = nn.Linear(36 + n_classes, 2 * latent_dim)
         self.dec = nn.Linear(latent_dim + n_classes, 36)
@@ -194,8 +191,8 @@ def conditional_elbo(model: nn.Module, x: torch.Tensor, y: torch.Tensor, beta: f
 
 
 def _batch(n: int, device: torch.device, seed: int = 0, n_classes: int = 3):
-    x = (torch.rand(n, 1, 6, 6, generator=_gen(seed)) > 0.5).float().to(device)
-    y = torch.randint(0, n_classes, (n,), generator=_gen(seed + 1)).to(device)
+    x = (torch.rand(n, 1, 6, 6, generator=case_generator(seed)) > 0.5).float().to(device)
+    y = torch.randint(0, n_classes, (n,), generator=case_generator(seed + 1)).to(device)
     return x, y
 
 
@@ -266,7 +263,7 @@ def samples_z_with_the_reparameterization_trick(f, device):
     with torch.no_grad():  # log-variances of exactly 0 make the KL's gradient in them vanish
         mu_logvar.weight[model.latent_dim:] = 0.0
         mu_logvar.bias[model.latent_dim:] = 0.0
-    torch.manual_seed(0)
+    seed_case_rng(0)
     _scalar(f(model, x, y, 1.0)).backward()
     grad = mu_logvar.bias.grad
     if grad is None or grad[model.latent_dim:].abs().max().item() < 1e-4:

@@ -12,11 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register
 
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 # ---------------------------------------------------------------- 4.1 conv_block
@@ -37,7 +34,7 @@ def _block(f, in_channels: int, out_channels: int, device: torch.device) -> nn.M
 
 
 def _images(shape: tuple[int, ...], device: torch.device, seed: int = 0) -> torch.Tensor:
-    return torch.randn(shape, generator=_gen(seed)).to(device)
+    return torch.randn(shape, generator=case_generator(seed)).to(device)
 
 
 def keeps_the_size_and_sets_the_channels(f, device):
@@ -72,7 +69,7 @@ def sees_a_5x5_neighbourhood(f, device):
     with torch.no_grad():
         for p in block.parameters():
             p.abs_()  # positive weights and inputs: every ReLU passes, nothing cancels
-    x = torch.rand((1, 1, 15, 15), generator=_gen(2)).to(device).requires_grad_(True)
+    x = torch.rand((1, 1, 15, 15), generator=case_generator(2)).to(device).requires_grad_(True)
     out = expect_shape(block(x), (1, 4, 15, 15), "the output")
     grad = torch.autograd.grad(out[0, :, 7, 7].sum(), x)[0][0, 0]
     rows, cols = torch.nonzero(grad.abs() > 0, as_tuple=True)
@@ -175,8 +172,8 @@ def concat_skip(skip: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def _pair(cs: int, c: int, hs: int, h: int, device: torch.device, seed: int = 0, ws: int | None = None, w: int | None = None):
-    skip = torch.randn(2, cs, hs, ws or hs, generator=_gen(seed)).to(device)
-    x = torch.randn(2, c, h, w or h, generator=_gen(seed + 1)).to(device)
+    skip = torch.randn(2, cs, hs, ws or hs, generator=case_generator(seed)).to(device)
+    x = torch.randn(2, c, h, w or h, generator=case_generator(seed + 1)).to(device)
     return skip, x
 
 
@@ -279,8 +276,8 @@ def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> t
 
 
 def _segmentation(n: int, c: int, size: int, device: torch.device, seed: int = 0, scale: float = 2.0):
-    logits = (scale * torch.randn(n, c, size, size, generator=_gen(seed))).to(device)
-    target = torch.randint(0, c, (n, size, size), generator=_gen(seed + 1)).to(device)
+    logits = (scale * torch.randn(n, c, size, size, generator=case_generator(seed))).to(device)
+    target = torch.randint(0, c, (n, size, size), generator=case_generator(seed + 1)).to(device)
     return logits, target
 
 
@@ -432,9 +429,9 @@ def iou_per_class(prediction: torch.Tensor, target: torch.Tensor, n_classes: int
 
 
 def _masks(n: int, size: int, c: int, device: torch.device, seed: int = 0):
-    target = torch.randint(0, c, (n, size, size), generator=_gen(seed)).to(device)
-    noise = torch.randint(0, c, (n, size, size), generator=_gen(seed + 1)).to(device)
-    flip = torch.rand(n, size, size, generator=_gen(seed + 2)).to(device) < 0.3
+    target = torch.randint(0, c, (n, size, size), generator=case_generator(seed)).to(device)
+    noise = torch.randint(0, c, (n, size, size), generator=case_generator(seed + 1)).to(device)
+    flip = torch.rand(n, size, size, generator=case_generator(seed + 2)).to(device) < 0.3
     return torch.where(flip, noise, target), target
 
 

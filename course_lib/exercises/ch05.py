@@ -16,11 +16,11 @@ import torch.nn.functional as F
 
 from .. import losses
 from .expect import describe, expect_close, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register, seed_case_rng
 
 
 def _logits(n: int, device: torch.device, seed: int, scale: float = 2.0) -> torch.Tensor:
-    return (scale * torch.randn(n, generator=torch.Generator().manual_seed(seed))).to(device)
+    return (scale * torch.randn(n, generator=case_generator(seed))).to(device)
 
 
 def _scalar(x: object, what: str) -> torch.Tensor:
@@ -270,7 +270,7 @@ def works_for_image_batches(f, device):
     # A linear critic cannot see alpha; f(x) = |x|^2 / 2 can. Images at distance 3 from fakes at 0 give ||grad|| = 3 alpha:
     # 10 E[(3 alpha - 1)^2] = 10 with one alpha per image (the mean over 5 x 64 images has a standard deviation of
     # about 0.6), while one alpha per pixel puts every x_hat at distance about 3 / sqrt(3), a penalty of about 5.4.
-    torch.manual_seed(0)
+    seed_case_rng(0)
     real = (3 * F.normalize(torch.randn(64, 784), dim=1)).view(64, 1, 28, 28).to(device)
     mean = float(torch.stack([_gp(f, _HalfSquare(), real, torch.zeros_like(real)).detach().cpu() for _ in range(5)]).mean())
     if not 7.5 < mean < 12.5:
@@ -477,7 +477,7 @@ def improves_the_wasserstein_estimate_over_steps(f, device):
         critic.weight.copy_(torch.tensor([[0.5, -0.5]]))
         critic.bias.zero_()
     generator = _ConstantGenerator(torch.tensor([2.0, 2.0], device=device))
-    real = (torch.randn(64, 2, generator=torch.Generator().manual_seed(0)) * 0.1).to(device)
+    real = (torch.randn(64, 2, generator=case_generator(0)) * 0.1).to(device)
     real = real - real.mean(0)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-2)
 

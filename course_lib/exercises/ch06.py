@@ -23,15 +23,12 @@ import torch.nn.functional as F
 from .. import diffusion
 from ..diffusion.schedule import broadcast_at
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
-from .registry import CaseFailure, Exercise, fail, register
+from .registry import CaseFailure, Exercise, case_generator, fail, register
 
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def _randn(shape: tuple[int, ...], device: torch.device, seed: int) -> torch.Tensor:
-    return torch.randn(shape, generator=_gen(seed)).to(device)
+    return torch.randn(shape, generator=case_generator(seed)).to(device)
 
 
 def _linear(device: torch.device, T: int = 20) -> diffusion.NoiseSchedule:
@@ -125,7 +122,7 @@ def is_sqrt_one_minus_alpha_bar_times_the_noise_when_x0_is_0(f, device):
 def matches_the_formula_on_random_images_and_steps(f, device):
     """matches sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise on random images, noise and steps"""
     x0, noise = _randn((6, 1, 8, 8), device, 3), _randn((6, 1, 8, 8), device, 4)
-    t = torch.randint(0, 20, (6,), generator=_gen(5)).to(device)
+    t = torch.randint(0, 20, (6,), generator=case_generator(5)).to(device)
     _expect_x_t(f, x0, t, noise, _linear(device), device, "x_t")
 
 

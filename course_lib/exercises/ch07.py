@@ -12,7 +12,7 @@ import torch
 
 from ..analysis.comparison.claims import CLAIMS, DEPENDS, DOES_NOT_HOLD, HOLDS, VERDICTS
 from .expect import describe, expect_close, expect_tensor
-from .registry import Exercise, fail, register
+from .registry import Exercise, case_generator, fail, register
 
 
 # ---------------------------------------------------------------- 7.1 frechet_distance_of_features
@@ -32,7 +32,7 @@ def frechet_distance_of_features(features_a: torch.Tensor, features_b: torch.Ten
 
 def _features(n: int, d: int, seed: int, device: torch.device, mix: bool = True) -> torch.Tensor:
     """n x d Gaussian features with a random (non-diagonal when ``mix``) covariance."""
-    g = torch.Generator().manual_seed(seed)
+    g = case_generator(seed)
     x = torch.randn(n, d, generator=g) * torch.linspace(0.5, 2.0, d)
     if mix:
         q, _ = torch.linalg.qr(torch.randn(d, d, generator=g))

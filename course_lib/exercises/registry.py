@@ -36,15 +36,18 @@ How to add a chapter's exercises
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import linecache
 import pkgutil
 import sys
 import sysconfig
 import traceback
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence, TypeVar
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TypeVar
 
 import torch
 
@@ -280,7 +283,46 @@ def _case_name(case: Case) -> str:
 
 
 CASE_SEED = 0
-"""Every case starts from this torch seed (inside a forked random state, so the caller's is untouched)."""
+"""Every case starts from this torch seed, salted (inside a forked random state, so the caller's is untouched)."""
+
+_SALT: ContextVar["int | None"] = ContextVar("course_case_salt", default=None)
+
+
+def case_salt() -> int | None:
+    """The grading salt the cases run under now (``None``: the notebook's checks, unsalted)."""
+    return _SALT.get()
+
+
+@contextmanager
+def salted_cases(salt: int | None) -> Iterator[None]:
+    """Run the cases inside under ``salt``: every seed a case uses is mixed with it, so the inputs are ones
+    nobody outside this run has seen. ``None`` is the unsalted default. The salt before is restored on exit."""
+    if salt is not None and (isinstance(salt, bool) or not isinstance(salt, int)):
+        raise TypeError(f"a grading salt is an int, got {type(salt).__name__}")
+    token = _SALT.set(salt)
+    try:
+        yield
+    finally:
+        _SALT.reset(token)
+
+
+def salted_seed(seed: int) -> int:
+    """``seed`` itself when unsalted, else a seed derived from (salt, seed): SHA-256, mod 2**63."""
+    salt = _SALT.get()
+    if salt is None:
+        return seed
+    digest = hashlib.sha256(f"course-case-salt:{salt}:{seed}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") % 2**63
+
+
+def case_generator(seed: int) -> torch.Generator:
+    """A CPU generator for a case's random inputs: seeded with ``seed``, or with (salt, seed) under a salt."""
+    return torch.Generator().manual_seed(salted_seed(seed))
+
+
+def seed_case_rng(seed: int) -> None:
+    """``torch.manual_seed(seed)`` for a case that reseeds the global RNG (salted like ``case_generator``)."""
+    torch.manual_seed(salted_seed(seed))
 
 
 def _rng_devices(device: torch.device) -> list[int]:
@@ -294,7 +336,7 @@ def run_case(case: Case, candidate: Any, device: torch.device, catch_interrupt: 
     name = _case_name(case)
     try:
         with torch.random.fork_rng(devices=_rng_devices(device)), torch.enable_grad():
-            torch.manual_seed(CASE_SEED)  # the same answer gets the same verdict, whatever ran before it
+            seed_case_rng(CASE_SEED)  # the same answer gets the same verdict, whatever ran before it
             message = case(candidate, device)
     except CaseFailure as failure:
         return CaseResult(name, False, failure.expected, failure.got, failure.note)
