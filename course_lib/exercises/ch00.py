@@ -2,19 +2,31 @@
 
 0.1 ``normalize_images``: uint8 pixels 0..255 -> float32 in [0, 1].
 0.2 ``flatten_images``: N x C x H x W -> N x (C * H * W), one row per image (what a fully connected layer eats).
+
+Under a grading salt every case's inputs are new (the notebook's checks run unsalted): the pixels come from
+``case_generator`` and the batch sizes from ``_batch``, and the literal pixels [0, 255] sit at drawn places of a
+drawn batch, so no table of outputs recorded on the unsalted inputs answers a graded case.
 """
 from __future__ import annotations
 
 import torch
 
 from .expect import expect_close, expect_device, expect_dtype, expect_equal, expect_shape, expect_tensor
-from .registry import Exercise, case_generator, fail, register
+from .registry import Exercise, case_generator, case_salt, fail, register
 
 
 def _pixels(shape: tuple[int, ...], device: torch.device, seed: int = 0, high: int = 256) -> torch.Tensor:
     """Random uint8 pixels in [0, high), drawn from a private generator."""
     generator = case_generator(seed)
     return torch.randint(0, high, shape, generator=generator, dtype=torch.uint8).to(device)
+
+
+def _batch(n: int, seed: int) -> int:
+    """``n`` images unsalted; under a salt, a batch size of 9 to 16 drawn from it (no unsalted case has one), so
+    neither the inputs nor their shapes are ones a learner could have recorded outputs for."""
+    if case_salt() is None:
+        return n
+    return int(torch.randint(9, 17, (1,), generator=case_generator(10_000 + seed)))
 
 
 # ---------------------------------------------------------------- 0.1 normalize_images
@@ -26,30 +38,39 @@ def normalize_images(x: torch.Tensor) -> torch.Tensor:
 
 def returns_float32(f, device):
     """returns a float32 tensor"""
-    expect_dtype(expect_tensor(f(_pixels((8, 1, 28, 28), device)), "the result"), torch.float32, "the result")
+    expect_dtype(expect_tensor(f(_pixels((_batch(8, 0), 1, 28, 28), device)), "the result"), torch.float32, "the result")
 
 
 def keeps_the_shape_and_device(f, device):
     """keeps the shape and the device of the input"""
-    out = expect_shape(f(_pixels((8, 1, 28, 28), device)), (8, 1, 28, 28), "the result")
+    n = _batch(8, 0)
+    out = expect_shape(f(_pixels((n, 1, 28, 28), device)), (n, 1, 28, 28), "the result")
     expect_device(out, device, "the result")
 
 
 def maps_0_to_0_and_255_to_1(f, device):
     """maps pixel 0 to 0.0 and pixel 255 to 1.0"""
-    x = torch.tensor([[[[0, 255]]]], dtype=torch.uint8, device=device)
-    expect_close(f(x), torch.tensor([[[[0.0, 1.0]]]]), "the values for pixels [0, 255]", atol=1e-6)
+    if case_salt() is None:
+        x = torch.tensor([[[[0, 255]]]], dtype=torch.uint8, device=device)
+        expect_close(f(x), torch.tensor([[[[0.0, 1.0]]]]), "the values for pixels [0, 255]", atol=1e-6)
+        return
+    # graded: a 0 and a 255 at two drawn places of a drawn batch (the other pixels drawn too)
+    x = _pixels((_batch(1, 5), 1, 28, 28), device, seed=5)
+    places = torch.randperm(x.numel(), generator=case_generator(5_000))[:2].to(device)
+    x.view(-1)[places] = torch.tensor([0, 255], dtype=torch.uint8, device=device)
+    out = expect_shape(f(x), tuple(x.shape), "the result")
+    expect_close(out.reshape(-1)[places], torch.tensor([0.0, 1.0]), "the values for pixels [0, 255]", atol=1e-6)
 
 
 def divides_every_pixel_by_255(f, device):
     """divides every pixel by 255"""
-    x = _pixels((8, 1, 28, 28), device, seed=1)
+    x = _pixels((_batch(8, 1), 1, 28, 28), device, seed=1)
     expect_close(f(x), x.cpu().double() / 255, "every pixel / 255", atol=1e-6)
 
 
 def scales_a_dim_image_by_255_not_its_max(f, device):
     """scales by the fixed range 255, not by the image's brightest pixel"""
-    x = _pixels((4, 1, 28, 28), device, seed=2, high=101)  # a dim batch: brightest pixel 100
+    x = _pixels((_batch(4, 2), 1, 28, 28), device, seed=2, high=101)  # a dim batch: brightest pixel 100
     out = expect_tensor(f(x), "the result")
     if abs(float(out.max()) - 100 / 255) > 1e-5:
         fail(f"a largest value of 100/255 = {100 / 255:.4f} for images whose brightest pixel is 100",
@@ -58,14 +79,14 @@ def scales_a_dim_image_by_255_not_its_max(f, device):
 
 def works_for_other_sizes(f, device):
     """works for one image, 64 x 64 images and an empty batch"""
-    for shape in [(1, 1, 28, 28), (3, 1, 64, 64), (0, 1, 28, 28)]:
+    for shape in [(1, 1, 28, 28), (_batch(3, 3), 1, 64, 64), (0, 1, 28, 28)]:
         x = _pixels(shape, device, seed=3)
         expect_close(f(x), x.cpu().double() / 255, f"the result for a batch of shape {' x '.join(map(str, shape))}", atol=1e-6)
 
 
 def leaves_the_input_unchanged(f, device):
     """leaves the input tensor unchanged"""
-    x = _pixels((2, 1, 28, 28), device, seed=4)
+    x = _pixels((_batch(2, 4), 1, 28, 28), device, seed=4)
     before = x.clone()
     expect_tensor(f(x), "the result")  # an answer passes only with a real result
     if not torch.equal(x, before):
@@ -106,24 +127,27 @@ def _images(shape: tuple[int, ...], device: torch.device, seed: int = 0) -> torc
 
 def gives_one_row_per_image(f, device):
     """gives one row of 784 pixels per 1 x 28 x 28 image"""
-    expect_shape(f(_images((8, 1, 28, 28), device)), (8, 784), "the result")
+    n = _batch(8, 0)
+    expect_shape(f(_images((n, 1, 28, 28), device)), (n, 784), "the result")
 
 
 def keeps_the_pixels_in_order(f, device):
     """keeps every pixel, in order (row i is image i read row by row)"""
-    x = _images((5, 1, 28, 28), device, seed=1)
+    x = _images((_batch(5, 1), 1, 28, 28), device, seed=1)
     out = expect_device(expect_tensor(f(x), "the result"), device, "the result")
     expect_equal(out, torch.stack([image.reshape(-1) for image in x.cpu()]), "the rows")
 
 
 def works_for_a_single_image(f, device):
     """works for a batch of one image"""
-    expect_shape(f(_images((1, 1, 28, 28), device)), (1, 784), "the result for a batch of one")
+    x = _images((1, 1, 28, 28), device)
+    out = expect_shape(f(x), (1, 784), "the result for a batch of one")
+    expect_equal(out, x.cpu().reshape(1, -1), "the row of the one image")
 
 
 def works_for_other_image_sizes(f, device):
     """works for 64 x 64 images and for 3 colour channels"""
-    for shape in [(3, 1, 64, 64), (2, 3, 8, 8)]:
+    for shape in [(_batch(3, 2), 1, 64, 64), (_batch(2, 3), 3, 8, 8)]:
         x = _images(shape, device, seed=2)
         n, pixels = shape[0], shape[1] * shape[2] * shape[3]
         try:
