@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from .expect import expect_close, expect_device, expect_dtype, expect_equal, expect_shape, expect_tensor
-from .registry import Exercise, case_generator, case_salt, fail, register
+from .registry import Exercise, case_generator, case_salt, case_size, fail, register
 
 
 def _pixels(shape: tuple[int, ...], device: torch.device, seed: int = 0, high: int = 256) -> torch.Tensor:
@@ -24,9 +24,7 @@ def _pixels(shape: tuple[int, ...], device: torch.device, seed: int = 0, high: i
 def _batch(n: int, seed: int) -> int:
     """``n`` images unsalted; under a salt, a batch size of 9 to 16 drawn from it (no unsalted case has one), so
     neither the inputs nor their shapes are ones a learner could have recorded outputs for."""
-    if case_salt() is None:
-        return n
-    return int(torch.randint(9, 17, (1,), generator=case_generator(10_000 + seed)))
+    return case_size(n, 10_000 + seed, 9, 16)
 
 
 # ---------------------------------------------------------------- 0.1 normalize_images

@@ -15,7 +15,7 @@ from torch import nn
 
 from .. import losses
 from .expect import describe, expect_close, expect_device, expect_shape, expect_tensor
-from .registry import Exercise, case_generator, fail, register, seed_case_rng
+from .registry import Exercise, case_generator, case_size, fail, register, seed_case_rng
 
 
 
@@ -48,9 +48,10 @@ def keeps_the_shape_and_device_of_mu(f, device):
 def has_mean_mu_and_standard_deviation_exp_half_logvar(f, device):
     """z has mean mu and standard deviation exp(logvar / 2) (20,000 draws)"""
     seed_case_rng(0)
-    mu = torch.tensor([[1.0, -2.0, 0.0]], device=device).repeat(20000, 1)
-    logvar = torch.tensor([[math.log(4.0), 0.0, math.log(0.01)]], device=device).repeat(20000, 1)
-    z = expect_shape(f(mu, logvar), (20000, 3), "z").detach().double().cpu()
+    n = case_size(20000, 20_101, 20000, 24000)
+    mu = torch.tensor([[1.0, -2.0, 0.0]], device=device).repeat(n, 1)
+    logvar = torch.tensor([[math.log(4.0), 0.0, math.log(0.01)]], device=device).repeat(n, 1)
+    z = expect_shape(f(mu, logvar), (n, 3), "z").detach().double().cpu()
     expect_close(z.mean(0), torch.tensor([1.0, -2.0, 0.0]), "the mean of z for mu = [1, -2, 0]", atol=0.06, rtol=0)
     expect_close(z.std(0), torch.tensor([2.0, 1.0, 0.1]), "the standard deviation of z for logvar = [log 4, 0, log 0.01]", atol=0.05, rtol=0.03)
 
@@ -75,7 +76,8 @@ def lets_gradients_reach_mu_and_logvar(f, device):
 def draws_fresh_noise_each_call(f, device):
     """two calls draw different noise (and rows are not all the same draw)"""
     seed_case_rng(0)
-    mu, logvar = torch.zeros(64, 8, device=device), torch.zeros(64, 8, device=device)
+    n = case_size(64, 20_102, 32, 128)
+    mu, logvar = torch.zeros(n, 8, device=device), torch.zeros(n, 8, device=device)
     a, b = f(mu, logvar).detach(), f(mu, logvar).detach()
     if torch.allclose(a, b):
         fail("different z on two calls", "the same z twice", "draw eps inside the function, every call")
@@ -153,13 +155,14 @@ def _torch_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 def is_zero_for_the_prior(f, device):
     """is 0 when q(z|x) is the prior (mu = 0, logvar = 0)"""
-    z = torch.zeros(6, 4, device=device)
+    z = torch.zeros(case_size(6, 20_201, 2, 12), case_size(4, 20_202, 2, 12), device=device)
     expect_close(_scalar(f(z, z), "kl_divergence(0, 0)"), torch.tensor(0.0), "the KL of the prior from itself", atol=1e-6)
 
 
 def is_half_mu_squared_for_unit_variance(f, device):
     """is 1/2 sum_j mu_j^2 when sigma = 1: mu = 1 in 3 dimensions gives 1.5"""
-    mu, logvar = torch.ones(5, 3, device=device), torch.zeros(5, 3, device=device)
+    n = case_size(5, 20_203, 2, 12)
+    mu, logvar = torch.ones(n, 3, device=device), torch.zeros(n, 3, device=device)
     expect_close(_scalar(f(mu, logvar), "kl_divergence(1, 0)"), torch.tensor(1.5), "the KL for mu = 1 in 3 dimensions", atol=1e-5)
 
 

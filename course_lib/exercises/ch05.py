@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from .. import losses
 from .expect import describe, expect_close, expect_tensor
-from .registry import Exercise, case_generator, fail, register, seed_case_rng
+from .registry import Exercise, case_generator, case_size, fail, register, seed_case_rng
 
 
 def _logits(n: int, device: torch.device, seed: int, scale: float = 2.0) -> torch.Tensor:
@@ -53,7 +53,7 @@ def _d_loss_formula(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 def is_2_log_2_when_the_discriminator_cannot_tell(f, device):
     """equals 2 log 2 = 1.386 when every logit is 0 (D = 1/2 everywhere)"""
-    zeros = torch.zeros(16, device=device)
+    zeros = torch.zeros(case_size(16, 50_101, 2, 40), device=device)
     expect_close(_scalar(f(zeros, zeros), "the loss"), torch.tensor(2 * math.log(2)), "the loss for logits 0", atol=1e-5)
 
 
@@ -65,7 +65,8 @@ def matches_the_formula_on_random_logits(f, device):
 
 def is_small_when_real_scores_high_and_fake_low(f, device):
     """is near 0 when real logits are large and fake logits very negative (a confident, correct D)"""
-    real, fake = torch.full((8,), 8.0, device=device), torch.full((8,), -8.0, device=device)
+    n = case_size(8, 50_102, 2, 40)
+    real, fake = torch.full((n,), 8.0, device=device), torch.full((n,), -8.0, device=device)
     loss = _scalar(f(real, fake), "the loss")
     if not 0 <= float(loss) < 1e-2:
         fail("a loss near 0 (about 0.0007) when D is confident and right", f"{float(loss):.4g}",
@@ -129,7 +130,7 @@ def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
 
 def is_log_2_when_d_is_undecided(f, device):
     """equals log 2 = 0.693 when every fake logit is 0"""
-    expect_close(_scalar(f(torch.zeros(10, device=device)), "the loss"), torch.tensor(math.log(2)), "the loss for logits 0", atol=1e-5)
+    expect_close(_scalar(f(torch.zeros(case_size(10, 50_201, 2, 40), device=device)), "the loss"), torch.tensor(math.log(2)), "the loss for logits 0", atol=1e-5)
 
 
 def matches_minus_mean_log_d_of_fakes(f, device):
@@ -140,12 +141,13 @@ def matches_minus_mean_log_d_of_fakes(f, device):
 
 def has_a_strong_gradient_when_d_rejects_the_fakes(f, device):
     """still pushes hard when D confidently rejects the fakes (logit -10): gradient about -1/N per sample"""
-    fake = torch.full((4,), -10.0, device=device, requires_grad=True)
+    n = case_size(4, 50_202, 2, 40)
+    fake = torch.full((n,), -10.0, device=device, requires_grad=True)
     loss = _scalar(f(fake), "the loss")
     if not loss.requires_grad:
         fail("a loss that carries gradients back to the logits", "a loss with no gradient", "do not .detach() or .item() it")
     (grad,) = torch.autograd.grad(loss, fake)
-    expect_close(grad, torch.full((4,), -1 / 4), "d loss / d logit at logit -10 (non-saturating)", atol=1e-3)
+    expect_close(grad, torch.full((n,), -1 / n), "d loss / d logit at logit -10 (non-saturating)", atol=1e-3)
 
 
 def stays_finite_for_very_negative_logits(f, device):

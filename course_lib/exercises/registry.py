@@ -320,6 +320,14 @@ def case_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(salted_seed(seed))
 
 
+def case_size(n: int, seed: int, low: int, high: int) -> int:
+    """A size for a case whose inputs are constants (zeros, a full tensor): ``n`` unsalted, else drawn from
+    ``low..high`` with the salt, so even a constant input has a shape nobody recorded an output for."""
+    if _SALT.get() is None:
+        return n
+    return int(torch.randint(low, high + 1, (1,), generator=case_generator(seed)))
+
+
 def seed_case_rng(seed: int) -> None:
     """``torch.manual_seed(seed)`` for a case that reseeds the global RNG (salted like ``case_generator``)."""
     torch.manual_seed(salted_seed(seed))
