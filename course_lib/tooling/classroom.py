@@ -6,6 +6,10 @@ hangs or exhausts its grader costs only its own grade, which then carries a note
 other submission's folder is hidden from the workers too. Results come back in the order the
 submissions were given; the score tables, the per-learner ``results.json`` (Gradescope's format), the
 gradebook, the feedback pages and the class summary are all made from the same grades.
+
+One grading salt (``grading.draw_salt``) serves the whole run: every submission's cases run on inputs drawn
+with it. It reaches the grading processes in their environment, never their command line, and shows in the
+instructor's output and the class summary; ``course grade --salt N`` regrades with the same inputs.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from .grading import DEFAULT_TIMEOUT, NotebookGrade, default_source_dir
+from .grading import DEFAULT_TIMEOUT, NotebookGrade, default_source_dir, draw_salt
 from .submissions import Submission, SubmissionsError, collect, unique_names
 
 GRADER_MODULE = "course_lib.tooling.grade_process"
@@ -55,14 +59,20 @@ def _stop_with_parent() -> None:  # runs in the grading process between fork and
 
 
 def grade_in_process(submission: Submission, scratch: Path, index: int, source_dir: Path, timeout: float, threads: int,
-                     hide: Sequence[Path], submission_timeout: float = SUBMISSION_TIMEOUT) -> NotebookGrade:
-    """Grade one submission in a grading process of its own; a grader that fails gives a grade with a note."""
+                     hide: Sequence[Path], submission_timeout: float = SUBMISSION_TIMEOUT, salt: int | None = None) -> NotebookGrade:
+    """Grade one submission in a grading process of its own, under ``salt`` (``None``: the process draws one);
+    a grader that fails gives a grade with a note."""
+    from .grade_process import SALT_VARIABLE
+
     result, log = scratch / f"result-{index}.json", scratch / f"log-{index}.txt"
     command = [sys.executable, "-m", GRADER_MODULE, str(submission.path), str(result), "--learner", submission.learner,
                "--source-dir", str(source_dir), "--timeout", str(timeout), "--threads", str(threads)]
     for folder in hide:
         command += ["--hide", str(folder)]
     env = {**os.environ, "COURSE_PROGRESS": "0", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    env.pop(SALT_VARIABLE, None)
+    if salt is not None:
+        env[SALT_VARIABLE] = str(int(salt))
     started, why = time.perf_counter(), ""
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -90,7 +100,7 @@ def grade_in_process(submission: Submission, scratch: Path, index: int, source_d
         detail = _last_lines(log)
         grade = NotebookGrade(str(submission.path), learner=submission.learner,
                               error=f"not graded: {why}{': ' + detail if detail else ''}. Nothing was scored; "
-                                    f"grade it alone (course grade {submission.path}) to see more")
+                                    f"grade it alone (course grade {submission.path}) to see more", salt=salt)
     grade.learner = submission.learner
     grade.wall_time = round(wall, 3)
     grade.overhead = round(max(wall - grade.execution_time, 0.0) + grade.overhead, 3) if grade.exercises else round(wall, 3)
@@ -99,11 +109,13 @@ def grade_in_process(submission: Submission, scratch: Path, index: int, source_d
 
 def grade_submissions(submissions: Sequence[Submission], source_dir: Path | None = None, timeout: float = DEFAULT_TIMEOUT,
                       jobs: int | None = None, submission_timeout: float = SUBMISSION_TIMEOUT,
-                      scratch: Path | None = None) -> list[NotebookGrade]:
-    """Grade ``submissions``, ``jobs`` at a time (default: the CPU count), with a progress bar; in order."""
+                      scratch: Path | None = None, salt: int | None = None) -> list[NotebookGrade]:
+    """Grade ``submissions``, ``jobs`` at a time (default: the CPU count), with a progress bar; in order. All of
+    them under ``salt`` (``None``: a fresh one for this run)."""
     from ..utils import progress
 
     source_dir = Path(source_dir) if source_dir else default_source_dir()
+    salt = draw_salt() if salt is None else int(salt)
     jobs = max(1, min(jobs or default_jobs(), len(submissions) or 1))
     threads = max(1, default_jobs() // jobs)
     hide = sorted({s.root.resolve() for s in submissions} | {s.path.resolve().parent for s in submissions})
@@ -115,7 +127,7 @@ def grade_submissions(submissions: Sequence[Submission], source_dir: Path | None
         with ThreadPoolExecutor(max_workers=jobs) as pool, \
                 progress(total=len(submissions), desc="grading", unit="submission") as bar:
             futures = {pool.submit(grade_in_process, s, scratch, i, source_dir, timeout, threads, [*hide, scratch],
-                                   submission_timeout): i for i, s in enumerate(submissions)}
+                                   submission_timeout, salt): i for i, s in enumerate(submissions)}
             for future in as_completed(futures):
                 grades[futures[future]] = future.result()
                 bar.update()
@@ -173,6 +185,9 @@ def class_summary(grades: Sequence[NotebookGrade], slowest: int = 5) -> str:
     """Per chapter: the median score, each exercise's pass rate, each case's pass rate (hardest first), and
     the slowest submissions; which exercise the class found hard, at a glance."""
     lines = [f"class summary: {len(grades)} submissions, {sum(1 for g in grades if g.error and not g.exercises)} not graded"]
+    salts = sorted({g.salt for g in grades if g.salt is not None})
+    if salts:
+        lines.append(f"cases drawn with salt {', '.join(map(str, salts))} (course grade --salt N regrades with the same inputs)")
     for chapter in sorted({g.chapter for g in grades if g.exercises and g.chapter}):
         group = [g for g in grades if g.chapter == chapter and g.exercises]
         total = group[0].max_score
@@ -217,15 +232,18 @@ def grade(
     summary: str | Path | None = None,
     publish_hidden: bool = False,
     submission_timeout: float = SUBMISSION_TIMEOUT,
+    salt: int | None = None,
 ) -> list[NotebookGrade]:
     """Grade the submissions ``notebooks`` names (files, folders, globs, zips); print a score table for each,
     one row per learner and the class summary; write what was asked for. Raises ``SubmissionsError`` when
-    an argument names nothing gradeable."""
+    an argument names nothing gradeable. Every case runs under ``salt`` (``None``: a fresh one, printed for the
+    instructor; the same salt again regrades with the same inputs)."""
     from .feedback import write_feedback
     from .sandbox import Sandbox
 
     out = out or sys.stdout
     source_dir = Path(source_dir) if source_dir else default_source_dir()
+    salt = draw_salt() if salt is None else int(salt)
     with tempfile.TemporaryDirectory(prefix="course-class-") as scratch:
         submissions = collect(notebooks, Path(scratch) / "unpacked")
         jobs = max(1, min(jobs or default_jobs(), len(submissions)))
@@ -233,8 +251,9 @@ def grade(
         probe.mkdir()
         hidden = [source_dir, *{s.root for s in submissions}]
         print(f"sandbox: {Sandbox(hidden=hidden, root=probe).describe()}", file=out)
-        print(f"grading {len(submissions)} submission{'s' if len(submissions) != 1 else ''}, {jobs} at a time", file=out, flush=True)
-        grades = grade_submissions(submissions, source_dir, timeout, jobs, submission_timeout, Path(scratch))
+        print(f"grading {len(submissions)} submission{'s' if len(submissions) != 1 else ''}, {jobs} at a time, "
+              f"cases drawn with salt {salt} (--salt {salt} regrades with the same inputs)", file=out, flush=True)
+        grades = grade_submissions(submissions, source_dir, timeout, jobs, submission_timeout, Path(scratch), salt)
     for g in grades:
         print(g.table() + "\n", file=out)
     if len(grades) > 1:
@@ -274,7 +293,8 @@ def grade_main(args: Any) -> int:
                        getattr(args, "json", None), jobs=getattr(args, "jobs", None), gradebook=getattr(args, "gradebook", None),
                        feedback=getattr(args, "feedback", None), summary=getattr(args, "summary", None),
                        publish_hidden=getattr(args, "publish_hidden", False),
-                       submission_timeout=getattr(args, "submission_timeout", None) or SUBMISSION_TIMEOUT)
+                       submission_timeout=getattr(args, "submission_timeout", None) or SUBMISSION_TIMEOUT,
+                       salt=getattr(args, "salt", None))
     except SubmissionsError as err:
         print(f"course grade: {err}", file=sys.stderr)
         return 2

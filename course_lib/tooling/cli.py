@@ -142,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--submission-timeout", type=float, default=3600.0,
                        help="time limit for one whole submission, in seconds (default 3600)")
     grade.add_argument("--source-dir", type=Path, default=None, help="the instructor's solutions/ (default: the repository's)")
+    grade.add_argument("--salt", type=int, default=None,
+                       help="the grading salt the cases draw their inputs with (default: a fresh one, printed); "
+                            "give a run's salt to regrade it with the same inputs")
     autograder = sub.add_parser("autograder", help="write a Gradescope autograder zip (setup.sh, run_autograder, the course)")
     autograder.add_argument("--chapters", nargs="+", default=None, metavar="NN", help="the chapters it grades (default: all)")
     autograder.add_argument("--out", type=Path, default=Path("autograder.zip"), help="where to write it (default: autograder.zip)")

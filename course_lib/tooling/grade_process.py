@@ -17,6 +17,18 @@ from pathlib import Path
 from .grading import DEFAULT_TIMEOUT, grade_notebook
 from .sandbox import Sandbox
 
+SALT_VARIABLE = "COURSE_GRADING_SALT"
+"""The grading salt comes in this environment variable, never on the command line: a process's command line
+is readable by every user of the machine (the learner's code included), its environment only by its own user."""
+
+
+def salt_from_environment() -> int | None:
+    """The salt ``course grade`` chose for this run (``None``: draw one)."""
+    import os
+
+    text = os.environ.get(SALT_VARIABLE, "").strip()
+    return int(text) if text else None
+
 
 def _stop(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
@@ -48,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     source_dir = args.source_dir or default_source_dir()
     sandbox = Sandbox(hidden=[source_dir, args.notebook.resolve().parent, *args.hide], threads=max(1, args.threads))
     try:
-        grade = grade_notebook(args.notebook, source_dir, args.timeout, sandbox)
+        grade = grade_notebook(args.notebook, source_dir, args.timeout, sandbox, salt=salt_from_environment())
     finally:
         sandbox.cleanup()
     grade.learner = args.learner

@@ -9,7 +9,11 @@ for nothing, and the rest of the notebook is not run. The visible and hidden cas
 grader's process, on a proxy of the learner's answer (``remote.py``): every call into the learner's code
 crosses to the worker as data and comes back as data, so nothing the learner's code prints, displays,
 patches or returns can declare a case passed. The course's reference and its twins in the library are
-out of the worker's reach. A case that runs past the time limit is stopped by killing the worker; a
+out of the worker's reach. The cases run under a salt drawn here for each grading run
+(``secrets.randbits(62)``; ``registry.salted_cases``), so their inputs are ones the learner's own copy of
+the library never produced: a table of outputs recorded at home answers nothing. The salt stays in this
+process (it is never sent to the worker) and goes into the instructor's record (``NotebookGrade.salt``);
+``grade_notebook(..., salt=N)`` regrades with the same inputs. A case that runs past the time limit is stopped by killing the worker; a
 worker that dies is started again for the next case. The learner's file is only read.
 """
 from __future__ import annotations
@@ -19,6 +23,7 @@ import functools
 import importlib
 import inspect
 import pkgutil
+import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -131,6 +136,7 @@ class NotebookGrade:
     learner: str = ""  # who handed it in (from the file or folder name)
     wall_time: float = 0.0  # the whole submission, the grader's own start included (class grading)
     overhead: float = 0.0  # of which outside the learner's code: grader start, sandbox set-up, worker starts
+    salt: int | None = None  # the cases' grading salt (for the instructor: the same salt regrades with the same inputs)
 
     @property
     def flags(self) -> list[str]:
@@ -376,17 +382,24 @@ def _case_result(case: Any, candidate: Any, device: Any) -> Any:
     return result, False
 
 
+def draw_salt() -> int:
+    """A fresh grading salt: 62 random bits from the operating system."""
+    return secrets.randbits(62)
+
+
 def judge_exercise(planned: Planned, program: list[tuple[str, str]], sandbox: Any, timeout: float,
-                   device: Any = None) -> tuple[ExerciseScore, bool]:
-    """Score one exercise: its cases run here on a proxy of the answer; returns the score and whether the
-    visible cases all passed (which decides what a later exercise that uses this one gets)."""
+                   device: Any = None, salt: int | None = None) -> tuple[ExerciseScore, bool]:
+    """Score one exercise: its cases run here on a proxy of the answer, under ``salt`` (``None``: a fresh one);
+    returns the score and whether the visible cases all passed (which decides what a later exercise that uses
+    this one gets)."""
     from ..exercises import get
-    from ..exercises.registry import CaseResult, Report, default_device
+    from ..exercises.registry import CaseResult, Report, default_device, salted_cases
     from .remote import MISSING, Channel
     from .sandbox import CaseTimeout, WorkerDied
 
     exercise = get(planned.id)
     device = default_device(device)
+    salt = draw_salt() if salt is None else salt
     message = (f"exercise {planned.id} is being graded: the course's own {planned.name} is not available here; "
                f"the answer must be your code")
     blocked: dict[str, list[str]] = {}
@@ -440,7 +453,8 @@ def judge_exercise(planned: Planned, program: list[tuple[str, str]], sandbox: An
                 stopped = f"not run: {err}"
                 report.results.append(CaseResult("starting your code", False, note=stopped))
                 continue
-            result, timed_out = _case_result(case, candidate, device)
+            with salted_cases(salt):  # the salt stays here: the worker only ever sees the inputs drawn with it
+                result, timed_out = _case_result(case, candidate, device)
             report.results.append(result)
             if timed_out:
                 stopped = "not run: an earlier check ran past the time limit"
@@ -455,12 +469,15 @@ def default_source_dir() -> Path:
 
 
 def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT,
-                   sandbox: Any = None) -> NotebookGrade:
-    """Grade one learner notebook; problems with the file come back in ``NotebookGrade.error``, never raised."""
+                   sandbox: Any = None, salt: int | None = None) -> NotebookGrade:
+    """Grade one learner notebook; problems with the file come back in ``NotebookGrade.error``, never raised.
+
+    The cases run under ``salt``, a fresh one (``draw_salt``) when not given; ``grade.salt`` records it, and
+    grading again with ``salt=grade.salt`` runs every case on the same inputs."""
     from .sandbox import Sandbox
 
     path, source_dir = Path(path), Path(source_dir) if source_dir else default_source_dir()
-    grade = NotebookGrade(str(path))
+    grade = NotebookGrade(str(path), salt=draw_salt() if salt is None else int(salt))
     try:
         learner = read_notebook(path)
     except NotebookReadError as err:
@@ -493,7 +510,8 @@ def grade_notebook(path: str | Path, source_dir: str | Path | None = None, timeo
                 grade.exercises.append(not_graded(planned, f"no cell with exercise {planned.id} in the notebook "
                                                            f"(was the cell deleted, or its metadata lost?)"))
                 continue
-            score, passed[planned.id] = judge_exercise(planned, exercise_program(source, plan, index, passed), sandbox, timeout)
+            score, passed[planned.id] = judge_exercise(planned, exercise_program(source, plan, index, passed), sandbox, timeout,
+                                                       salt=grade.salt)
             grade.exercises.append(score)
     finally:
         if own:
