@@ -4,6 +4,7 @@ Chapter modules added later (course_lib/exercises/chNN.py) are picked up by ``al
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import random
 
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 from course_lib.exercises import CaseFailure, Exercise, UnknownExerciseError, all_exercises, check, get, register, run_cases
+from course_lib.exercises.registry import case_generator, case_salt, run_case, salted_cases
 
 EXERCISES = all_exercises()
 WRONG = [pytest.param(ex, name, wrong, id=f"{ex.id}-{name}") for ex in EXERCISES for name, wrong in ex.wrong_answers]
@@ -70,6 +72,106 @@ def test_a_correct_answer_passes_whatever_random_numbers_it_draws_and_whatever_r
         torch.manual_seed(outer_seed)
         report = run_cases(exercise, drawing_extra_random_numbers(exercise.reference, n), "cpu", hidden=True)
         assert report.passed, f"drawing {n} extra random numbers: {report.summary()}"
+
+
+SALTS = [1, 2**61 + 7, 123_456_789, 2**62 - 1, 42]  # the grader draws secrets.randbits(62); /tmp audits ran 100 per exercise
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
+def test_a_correct_answer_passes_and_every_wrong_answer_fails_under_any_grading_salt(exercise: Exercise):
+    """Graded cases draw their inputs with a salt: no case may hang on the one seed it was written with."""
+    for salt in SALTS:
+        with salted_cases(salt):
+            report = run_cases(exercise, exercise.reference, "cpu", hidden=True)
+            assert report.passed, f"salt {salt}: the reference fails: {report.summary()}"
+            for name, answer in exercise.equivalent_answers:
+                report = run_cases(exercise, answer, "cpu", hidden=True)
+                assert report.passed, f"salt {salt}: the correct answer '{name}' fails: {report.summary()}"
+            for name, wrong in exercise.wrong_answers:
+                assert not run_cases(exercise, wrong, "cpu", hidden=True).passed, f"salt {salt}: the wrong answer '{name}' passes"
+
+
+def _inputs_digest(exercise: Exercise, case) -> str:
+    """A digest of every tensor the case hands to the reference (0.1 and 0.2 take one tensor)."""
+    digest = hashlib.sha256()
+
+    def recorder(x):
+        digest.update(f"{x.dtype}{tuple(x.shape)}".encode() + x.detach().cpu().contiguous().numpy().tobytes())
+        return exercise.reference(x)
+
+    assert run_case(case, recorder, torch.device("cpu")).passed
+    return digest.hexdigest()[:16]
+
+
+# Each case's inputs before the grading salt existed (commit fb34bb6), recorded with _inputs_digest: unsalted, the
+# notebooks' checks and their recorded outputs see the very same inputs.
+UNSALTED_INPUTS = {
+    "0.1": {"returns_float32": "835f35309288953f", "keeps_the_shape_and_device": "835f35309288953f",
+            "maps_0_to_0_and_255_to_1": "624853e1d43eb8eb", "divides_every_pixel_by_255": "34323ac1a0f2a36a",
+            "scales_a_dim_image_by_255_not_its_max": "bf92573f7481d8fe", "works_for_other_sizes": "01ab0535313b3a23",
+            "leaves_the_input_unchanged": "7a302c987cc594e7"},
+    "0.2": {"gives_one_row_per_image": "7b53bd1c26d8b30e", "keeps_the_pixels_in_order": "02fb276afe24c030",
+            "works_for_a_single_image": "48d3ae67e53a3a41", "works_for_other_image_sizes": "eed50b2466a848c0"},
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(UNSALTED_INPUTS))
+def test_unsalted_cases_draw_the_inputs_they_always_drew(exercise_id):
+    exercise = get(exercise_id)
+    assert {case.__name__: _inputs_digest(exercise, case) for case in exercise.cases(hidden=True)} == UNSALTED_INPUTS[exercise_id]
+    with salted_cases(None):
+        assert {case.__name__: _inputs_digest(exercise, case) for case in exercise.cases(hidden=True)} == UNSALTED_INPUTS[exercise_id]
+
+
+@pytest.mark.parametrize("exercise_id", ["0.1", "0.2"])
+def test_under_a_salt_every_case_of_notebook_00_gets_new_inputs(exercise_id):
+    """Notebook 00's cases, the literal pixels [0, 255] included, all depend on the salt: no recorded table answers them."""
+    exercise = get(exercise_id)
+    for case in exercise.cases(hidden=True):
+        digests = [_inputs_digest(exercise, case)]
+        for salt in (11, 22):
+            with salted_cases(salt):
+                digests.append(_inputs_digest(exercise, case))
+        assert len(set(digests)) == 3, f"{case.__name__}: the same inputs under two salts (or unsalted)"
+
+
+def test_case_generator_is_a_plain_seeded_generator_unsalted_and_salted_streams_differ():
+    assert torch.equal(torch.rand(5, generator=case_generator(7)), torch.rand(5, generator=torch.Generator().manual_seed(7)))
+    with salted_cases(1):
+        one = torch.rand(5, generator=case_generator(7))
+        assert torch.equal(one, torch.rand(5, generator=case_generator(7)))  # the same salt and seed: the same inputs
+    with salted_cases(2):
+        two = torch.rand(5, generator=case_generator(7))
+    assert not torch.equal(one, two) and not torch.equal(one, torch.rand(5, generator=torch.Generator().manual_seed(7)))
+
+
+def test_run_case_seeds_the_global_rng_with_the_salted_case_seed():
+    drawn = {}
+
+    def case(f, device):
+        drawn[case_salt()] = torch.rand(3)
+
+    run_case(case, None, torch.device("cpu"))
+    with salted_cases(5):
+        run_case(case, None, torch.device("cpu"))
+    assert torch.equal(drawn[None], torch.rand(3, generator=torch.Generator().manual_seed(0)))  # CASE_SEED = 0
+    assert not torch.equal(drawn[None], drawn[5])
+
+
+def test_the_salt_is_restored_after_the_context_even_on_error():
+    assert case_salt() is None
+    with salted_cases(3):
+        with salted_cases(4):
+            assert case_salt() == 4
+        assert case_salt() == 3
+        with pytest.raises(RuntimeError):
+            with salted_cases(5):
+                raise RuntimeError("a case blew up")
+        assert case_salt() == 3
+    assert case_salt() is None
+    with pytest.raises(TypeError):
+        with salted_cases("3"):
+            pass
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
