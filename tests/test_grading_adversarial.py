@@ -39,36 +39,45 @@ PWNED = Path("/tmp/course-grader-pwned")
 PORT_FILE = "/tmp/course-grader-port"
 CLASSMATES = Path("/tmp/course-grader-classmates")  # another learner's solved notebook, readable by anyone
 
-def _memorised_answer() -> str:
-    """A cell answering 0.1 from a table of the reference's outputs on the inputs of every case, visible and hidden.
+_KEYS = {  # how a memorised answer recognises an input it has seen: the same source defines it at home and in the cell
+    "sha256": "def key(x):\n    return hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes() + f'{x.dtype}{tuple(x.shape)}'.encode()).hexdigest()\n",
+    "shape": "def key(x):\n    return f'{x.dtype}{tuple(x.shape)}'\n",
+}
 
-    The learner's own copy of the library runs the hidden cases too (``run_cases(..., hidden=True)``), and a case's
-    inputs are the same on every run, so the table can be built at home and pasted in: no normalisation is written.
+
+def _memorised_answer(exercise_id: str, keyed_by: str) -> str:
+    """A cell answering ``exercise_id`` from a table of the reference's outputs on the inputs of every case, visible
+    and hidden, each recognised by ``keyed_by``: the SHA-256 of the input, or only its dtype and shape.
+
+    The learner's own copy of the library runs the hidden cases too (``run_cases(..., hidden=True)``), so the table
+    can be built at home and pasted in: no answer is written. An input the table does not hold gets nothing (a
+    KeyError): what a table earns is all this attack measures (a fallback such as ``x.float()`` earns the shape and
+    dtype cases whether or not a table is there).
     """
     import base64
-    import hashlib
 
     import torch
 
     from course_lib.exercises import get, run_cases
 
-    table = {}
-    reference = get("0.1").reference
+    table: dict[str, torch.Tensor] = {}
+    namespace: dict[str, object] = {"hashlib": hashlib}
+    exec(_KEYS[keyed_by], namespace)
+    reference = get(exercise_id).reference
 
     def recorder(x):
         out = reference(x)
-        key = hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes() + f"{x.dtype}{tuple(x.shape)}".encode()).hexdigest()
-        table[key] = out.detach().cpu().clone()
+        table[namespace["key"](x)] = out.detach().cpu().clone()
         return out
 
-    run_cases("0.1", recorder, "cpu", hidden=True)
+    run_cases(exercise_id, recorder, "cpu", hidden=True)  # at home: no salt
     buffer = io.BytesIO()
     torch.save(table, buffer)
     return ("import base64, hashlib, io\nimport torch\n"
             f"TABLE = torch.load(io.BytesIO(base64.b64decode({base64.b64encode(buffer.getvalue()).decode()!r})))\n"
-            "def normalize_images(x):\n"
-            "    key = hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes() + f'{x.dtype}{tuple(x.shape)}'.encode()).hexdigest()\n"
-            "    return TABLE[key].to(x.device).clone() if key in TABLE else x")
+            + _KEYS[keyed_by] +
+            f"def {NAME[exercise_id]}(x):\n"
+            "    return TABLE[key(x)].to(x.device).clone()")
 
 
 # name: (what it tries, exercise attacked, the cell)
@@ -130,7 +139,9 @@ ATTACKS: dict[str, tuple[str, str, str]] = {
                            "    exec(next(''.join(c['source']) for c in cells if c.get('metadata', {}).get('course', {}).get('exercise') == '0.1'))\n"
                            "    break\nelse:\n" + "\n".join("    " + line for line in STUB["0.1"].splitlines())),
     "memorised_outputs": ("answers from a table of the reference's outputs on every case's inputs, recorded at home", "0.1",
-                          _memorised_answer()),
+                          _memorised_answer("0.1", "sha256")),
+    "memorised_outputs_by_shape": ("answers from a table of the reference's outputs recorded at home, keyed by the input's "
+                                   "dtype and shape", "0.2", _memorised_answer("0.2", "shape")),
     "returns_a_lying_object": ("returns an object whose ==, bool and every method say yes", "0.1",
                                "class Yes:\n    def __eq__(self, other): return True\n    def __bool__(self): return True\n"
                                "    def __getattr__(self, name): return lambda *a, **k: self\n"
@@ -217,11 +228,8 @@ def test_the_honest_submission_scores_full_marks_without_a_flag(attacked):
 
 
 # Attacks the grader does not stop yet, and why; strict, so the mark must go when the grader learns to stop them.
-KNOWN_HOLES = {
-    "memorised_outputs": "every case's inputs are fixed and the learner's library runs the hidden cases too, so a table of "
-                         "the reference's outputs passes them all (2/2, unflagged); the judge needs cases on inputs drawn "
-                         "from a seed only the grading run knows, compared with the reference in the judge",
-}
+# (memorised_outputs was one, until the graded cases drew their inputs with a salt only the judge knows.)
+KNOWN_HOLES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("attack", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_HOLES[name]))
