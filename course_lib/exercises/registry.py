@@ -28,7 +28,19 @@ How to add a chapter's exercises
 3. A case takes the learner's object (a function, or an ``nn.Module`` class it builds itself) and a
    ``torch.device``. It passes by returning ``None``; it fails by raising :class:`CaseFailure` (through
    :func:`fail` or the helpers in ``course_lib.exercises.expect``) or by returning a message. Test
-   properties with tolerances, draw from your own ``torch.Generator`` and put every tensor on ``device``.
+   properties with tolerances and put every tensor on ``device``.
+
+   Draw every random input from ``case_generator(seed)`` (``torch.randn(5, 3, generator=case_generator(1))``;
+   a different seed for each independent draw), reseed the global RNG only with ``seed_case_rng(seed)``, and
+   give a case on constant inputs (zeros, a full tensor, literal edge values) sizes from ``case_size``, or put
+   its literal values at drawn places of a drawn tensor (``ch00``'s ``maps_0_to_0_and_255_to_1``). In the
+   notebook's checks nothing is salted: ``case_generator(1)`` is ``torch.Generator().manual_seed(1)`` and
+   the verdicts are reproducible. The grader runs the same cases inside ``salted_cases(salt)``, with a salt
+   drawn in its own process for each grading run and never shown to the learner's code, so every seed is
+   mixed with it and the inputs are ones nobody has seen: a learner's copy of the library runs the hidden
+   cases too, and a table of the reference's outputs on fixed inputs would pass them. Hence a case must hold
+   for every salt: ``tests/test_exercises.py`` runs every reference, equivalent answer and wrong answer
+   under several salts, so a tolerance fitted to one seed's draw fails there.
 4. In the notebook: the exercise cell defines ``reparameterize`` and the next cell is
    ``reparameterize = check("2.1", reparameterize)``. ``tests/test_exercises.py`` covers the new module by
    itself: the reference passes, a ``NotImplementedError`` stub fails, every wrong answer fails with an
