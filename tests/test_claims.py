@@ -166,6 +166,38 @@ def test_claim_9_says_where_each_interval_lies_and_the_cost_ratio():
     assert "20 ms per sample, 200x VAE's" in evidence and "400x WGAN-GP's" in evidence
 
 
+def with_timing_spreads(**changes) -> dict:
+    """The all-holds table with the fastest and slowest of 5 timed runs beside every sample_ms (10 % either side)."""
+    table = edited(**changes)
+    for model in CLAIM_9_NUMBERS:
+        row = table[model]
+        row.setdefault("sample_ms_low", 0.9 * row["sample_ms"])
+        row.setdefault("sample_ms_high", 1.1 * row["sample_ms"])
+        row["sample_runs"] = 5
+    return table
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({}, HOLDS),  # 200x the VAE's cost and more, far beyond the spreads
+    ({"diffusion__sample_ms": 0.21, "diffusion__sample_ms_low": 0.18, "diffusion__sample_ms_high": 0.24}, DEPENDS),
+    # 2.1 times the VAE's median, but the fastest diffusion run against the VAE's slowest is 0.18 / 0.11: under 2
+    ({"diffusion__sample_ms": 0.15, "diffusion__sample_ms_low": 0.14, "diffusion__sample_ms_high": 0.16}, DOES_NOT_HOLD),
+    # 0.16 / 0.09 is under 2 even at the ratio's upper bound: not that much slower, beyond the spreads
+])
+def test_claim_9_reads_the_cost_ratio_beyond_the_spreads_of_the_timed_runs(changes, expected):
+    assert verdicts(with_timing_spreads(**changes))[9] == expected
+
+
+def test_claim_9_with_spreads_states_each_ratio_and_its_lower_bound():
+    evidence = judge_all(with_timing_spreads())[8].evidence
+    assert "20 ms (18-22 over 5 timed runs) per sample" in evidence
+    assert "200x VAE's (at least 164x)" in evidence and "no spread" not in evidence  # 18 / 0.11
+
+
+def test_claim_9_without_spreads_says_its_ratios_are_of_the_means():
+    assert "no spread of the timings recorded" in judge_all(table_where_every_claim_holds())[8].evidence
+
+
 def test_a_missing_metric_is_named_in_the_error():
     table = table_where_every_claim_holds()
     del table["VAE"]["sharpness"]

@@ -34,8 +34,9 @@ code_size, steps,   the budget: code size, gradient steps, critic steps, real im
 critic_steps,       training seconds (:mod:`.budget`; from ``model.training_record`` when the
 images_seen,        model comes from ``pretrained``; ``seconds``, by model and seed, overrides
 train_seconds       the time with its mean over the seeds)
-sample_ms           the sampling cost: milliseconds per sample, drawing the n samples in          all
-                    batches (mean over the seeds)
+sample_ms           the sampling cost: milliseconds per sample, drawing the n samples in one      all
+                    batch; the median over the seeds' draws (each one timed run, after an
+                    untimed warm-up); ``sample_ms_low/high``: the fastest and the slowest run
 ==================  ===========================================================================  ============
 
 Samples: a VAE decodes z ~ N(0, I); a CVAE decodes z ~ N(0, I) with the labels 0..9 in turn; a GAN's
@@ -68,6 +69,7 @@ from ...metrics.sharpness import sharpness
 from ...metrics.smoothness import roughness
 from ...input_checks import CourseInputError
 from .budget import model_budget
+from .timing import ms_per_sample, timed
 
 KINDS = ("ae", "vae", "cvae", "gan", "diffusion")
 from ...viz.compare import REAL
@@ -78,6 +80,8 @@ CONTENDERS = {"AE": "autoencoder_16", "VAE": "vae", "CVAE": "cvae", "DCGAN": "dc
 # how the diffusion model samples in the comparison: DDIM with 20 steps (chapter 06: 20 steps are within 1 FD point
 # of 50 at 40 % of the cost), no class (the null label) and no guidance, so that it is measured as the VAE and GANs are
 DIFFUSION_STEPS = 20
+# the untimed warm-up before a model's timed draws: a small batch, so that it costs the diffusion model little
+WARMUP_SAMPLES = 50
 # five training seeds in ``full``: a spread over seeds needs them (three give a standard deviation with about +-50 %
 # relative error); ``quick`` keeps three, to stay fast
 PROFILE_SEEDS = {"quick": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
@@ -349,11 +353,13 @@ def measure(
     anomalies: Mapping[str, torch.Tensor] | None = None,
     classifier: nn.Module | None = None,
     seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> Comparison:
     """Measure every model of ``models[name][seed]`` on ``data`` (MNIST-5k); see the module docstring.
 
     The headline numbers come from each model's first seed; the ``fd_*`` and ``*_worst`` columns from all
-    its seeds. ``n_samples`` defaults to the size of the test set (FD is compared at equal sample sizes).
+    its seeds. ``n_samples`` defaults to the size of the test set (FD is compared at equal sample sizes). The
+    sampling cost (:mod:`.timing`) is the median of the seeds' timed draws on ``clock``, with their min and max.
     """
     from ...train.classifier import course_classifier
 
@@ -391,12 +397,15 @@ def measure(
         seeds = sorted(by_seed)
         per_seed: dict[int, dict[str, float]] = {}
         comparison.samples[name], comparison.predicted[name] = {}, {}
+        # the cost: every seed's draw is one timed run of the same computation, after an untimed warm-up draw
+        draw_samples(by_seed[seeds[0]], min(n, WARMUP_SAMPLES), torch.Generator().manual_seed(seed), train.x)
+        draw_seconds = []
         for s in seeds:
-            start = time.perf_counter()
-            x_gen, asked = draw_samples(by_seed[s], n, torch.Generator().manual_seed(seed + 1000 * (s + 1)), train.x)
-            sample_ms = 1000 * (time.perf_counter() - start) / n
+            g_s = torch.Generator().manual_seed(seed + 1000 * (s + 1))
+            (x_gen, asked), took = timed(lambda: draw_samples(by_seed[s], n, g_s, train.x), clock)
+            draw_seconds.append(took)
             per_seed[s], pred = sample_metrics(x_gen, asked, classifier, test_feats, train.x, test.x)
-            per_seed[s]["sample_ms"] = sample_ms
+            per_seed[s]["sample_ms"] = 1000 * took / n
             comparison.samples[name][s] = x_gen[:100].cpu()
             comparison.predicted[name][s] = pred[:100].cpu()
         comparison.per_seed[name] = per_seed
@@ -433,7 +442,7 @@ def measure(
         row.update(model_budget(model, len(train.x)))
         if is_diffusion(model):
             row["code_size"] = latent_size(model)
-        row["sample_ms"] = sum(per_seed[s]["sample_ms"] for s in seeds) / len(seeds)
+        row.update(ms_per_sample(draw_seconds, n))  # the median over the seeds' draws, and their min and max
         if seconds and seconds.get(name):  # the mean over the seeds: the time one model of the recipe takes
             row["train_seconds"] = sum(seconds[name].values()) / len(seconds[name])
         table[name] = row
@@ -469,6 +478,8 @@ BUDGET_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("images_seen", "images seen", "{:,.0f}"),
     ("train_seconds", "train s", "{:.0f}"),
     ("sample_ms", "ms / sample", "{:.2g}"),
+    ("sample_ms_low", "ms min", "{:.2g}"),
+    ("sample_ms_high", "ms max", "{:.2g}"),
     ("seeds", "seeds", "{:.0f}"),
 )
 COLUMNS = QUALITY_COLUMNS + BUDGET_COLUMNS
