@@ -10,10 +10,11 @@ from .classifier import course_classifier, train_classifier  # noqa: E402
 from .diffusion import train_diffusion  # noqa: E402
 from .generative import train_autoencoder, train_cvae, train_vae  # noqa: E402
 from .pretrained import TrainingRecord, list_pretrained, pretrained  # noqa: E402
+from .side_by_side import pretrained_many  # noqa: E402
 from .segmentation import predict_masks, segmentation_loss, train_unet  # noqa: E402
 from .settings import SETTINGS, data_settings, model_settings, settings  # noqa: E402
 
 __all__ += [
     "GANTraining", "SETTINGS", "course_classifier", "TrainingRecord", "data_settings", "list_pretrained", "model_settings", "predict_masks",
-    "pretrained", "segmentation_loss", "settings", "train_autoencoder", "train_classifier", "train_cvae", "train_diffusion", "train_gan", "train_unet", "train_vae",
+    "pretrained", "pretrained_many", "segmentation_loss", "settings", "train_autoencoder", "train_classifier", "train_cvae", "train_diffusion", "train_gan", "train_unet", "train_vae",
 ]
