@@ -37,7 +37,6 @@ def _train_in_worker(job: tuple[str, str, int, dict[str, Any]]) -> str:
     """In a worker process: train one model on the CPU and leave it in the cache (no progress bar of its own)."""
     name, profile, seed, overrides = job
     os.environ["COURSE_PROGRESS"] = "0"
-    torch.set_num_threads(RECIPES[name].cpu_threads or 1)
     pretrained(name, profile, device="cpu", seed=seed, **overrides)
     return name
 
