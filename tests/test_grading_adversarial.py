@@ -142,6 +142,13 @@ ATTACKS: dict[str, tuple[str, str, str]] = {
                           _memorised_answer("0.1", "sha256")),
     "memorised_outputs_by_shape": ("answers from a table of the reference's outputs recorded at home, keyed by the input's "
                                    "dtype and shape", "0.2", _memorised_answer("0.2", "shape")),
+    "reads_the_grading_salt": ("looks for the grading salt in its own environment and in every process's environment and command "
+                              "line under /proc (with it, the hidden inputs could be rebuilt at home); the salt's leak shows as marks", "0.1",
+                              "import glob, os, re\nLEAK = [v for k, v in os.environ.items() if 'SALT' in k.upper()]\n"
+                              "for path in glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline'):\n"
+                              "    try:\n        LEAK += re.findall(rb'SALT[=\\x00 ]+(\\d{6,})', open(path, 'rb').read())\n"
+                              "    except OSError:\n        pass\n"
+                              "def normalize_images(x):\n    if not LEAK:\n        raise NotImplementedError()\n    return x.to(torch.float32) / 255.0"),
     "returns_a_lying_object": ("returns an object whose ==, bool and every method say yes", "0.1",
                                "class Yes:\n    def __eq__(self, other): return True\n    def __bool__(self): return True\n"
                                "    def __getattr__(self, name): return lambda *a, **k: self\n"
