@@ -112,6 +112,35 @@ def test_inpainting_keeps_the_known_pixels_and_an_oracle_fills_the_rest(device):
         inpaint(Oracle(x0, s), x0, torch.ones(3, 1, 4, 4, device=device), s)
 
 
+def test_inpainting_on_a_respaced_chain_keeps_the_known_pixels_and_the_oracle_fills_the_rest(device):
+    s, x0 = linear_schedule(30, rescale=True), images(device)
+    mask = torch.zeros(3, 1, 8, 8, device=device)
+    mask[..., 4:] = 1  # the right half is known
+    model = Oracle(x0, s)
+    out = inpaint(model, x0 * mask, mask, s, steps=6, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out[..., 4:], x0[..., 4:])
+    assert torch.allclose(out, x0, atol=1e-3)
+    with pytest.raises(CourseInputError, match="steps: expected an integer in 1 .. T = 30"):
+        inpaint(model, x0, mask, s, steps=31)
+
+
+def test_inpainting_respaced_on_all_T_steps_is_the_ddpm_chain(device):
+    """S = T: DDIM's step with eta = 1 on consecutive timesteps is DDPM's posterior step, with the same noise draws."""
+    s, x0 = linear_schedule(20), images(device)
+    mask = torch.zeros(3, 1, 8, 8, device=device)
+    mask[..., :3, :] = 1
+
+    class Rough(Oracle):  # a wrong noise prediction, so that the steps matter
+        def forward(self, x_t, t, labels=None):
+            return 0.7 * super().forward(x_t, t, labels) + 0.1 * x_t
+
+    chain = inpaint(Rough(x0, s), x0 * mask, mask, s, generator=torch.Generator().manual_seed(3), clip_x0=True)
+    respaced = inpaint(Rough(x0, s), x0 * mask, mask, s, steps=20, generator=torch.Generator().manual_seed(3), clip_x0=True)
+    fewer = inpaint(Rough(x0, s), x0 * mask, mask, s, steps=5, generator=torch.Generator().manual_seed(3), clip_x0=True)
+    assert torch.allclose(chain, respaced, atol=1e-4)
+    assert not torch.allclose(chain, fewer, atol=1e-2)
+
+
 def test_guided_eps_with_w_zero_is_the_conditional_noise_and_w_extrapolates():
     eps_c, eps_u = torch.randn(2, 1, 4, 4), torch.randn(2, 1, 4, 4)
     assert torch.equal(guided_eps(eps_c, eps_u, 0.0), eps_c)

@@ -108,6 +108,10 @@ def test_inpainting_keeps_the_observed_pixels_fills_the_rest_and_checks_the_mask
     assert seen["labels"].tolist() == [0, 1, 0, 1]
     again = model.inpaint(x, observed, generator=torch.Generator().manual_seed(0))
     assert torch.equal(again, filled)  # seeded
+    calls = []
+    model.network.forward = lambda x_t, t, labels=None: calls.append(int(t[0])) or network(x_t, t, labels)
+    mixed = model.inpaint(x, observed, labels=torch.tensor([0, model.null_label, 1, model.null_label]), steps=4)
+    assert torch.equal(mixed[observed], x[observed]) and len(calls) == 4 and calls[0] == model.T - 1 and calls[-1] == 0
     with pytest.raises(CourseInputError, match="boolean mask"):
         model.inpaint(x, observed.float())
     with pytest.raises(CourseInputError, match="boolean mask"):

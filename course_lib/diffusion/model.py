@@ -3,7 +3,8 @@
     DiffusionModel = eps_theta (the time-conditioned U-Net) + its noise schedule (beta_1..beta_T)
     loss(x, y):      L_simple on x scaled to [-1, 1]                                  (.loss)
     sample(n, y):    DDIM with ``steps`` jumps (``steps=None``: DDPM's T ancestral steps), back to [0, 1]
-    inpaint(x, m):   the pixels where m is False drawn by DDPM with the others held to x (RePaint without resampling)
+    inpaint(x, m):   the pixels where m is False drawn by DDPM (all T steps or ``steps`` of them) with the others held
+                     to x (RePaint without resampling)
 The network sees images in [-1, 1] (the data are centred like the noise, as in DDPM); :meth:`sample` returns
 [0, 1] like every other model's ``sample``, so the comparison chapter measures it with the same rulers.
 """
@@ -127,10 +128,12 @@ class DiffusionModel(nn.Module):
         guidance: float = 0.0,
         generator: torch.Generator | None = None,
         progress: bool = False,
+        steps: int | None = None,
     ) -> torch.Tensor:
         """Fill the pixels of ``x`` (N x C x H x W in [0, 1]) where ``observed`` is False; the observed ones come back
-        unchanged. T ancestral steps, each followed by putting back the observed pixels noised to the same step
-        (:func:`course_lib.diffusion.inpaint`). A conditional model without ``labels`` fills without a class (the null label)."""
+        unchanged. T ancestral steps (or ``steps`` of them, respaced), each followed by putting back the observed pixels
+        noised to the same step (:func:`course_lib.diffusion.inpaint`). A conditional model without ``labels`` fills
+        without a class (the null label); a label equal to ``null_label`` leaves that one image without a class."""
         check_images(x, "x", shape=self.image_shape)
         observed = check_tensor(observed, "observed")
         if observed.dtype != torch.bool or observed.shape != x.shape:
@@ -140,5 +143,5 @@ class DiffusionModel(nn.Module):
         x, observed = x.to(device), observed.to(device)
         labels = self._labels(len(x), labels, lambda: torch.full((len(x),), self.null_label, dtype=torch.long, device=device))
         filled = inpaint(self, to_model_range(x), observed.float(), self.schedule(device), labels=labels, guidance=guidance,
-                         generator=generator, progress=progress, clip_x0=True)
+                         generator=generator, progress=progress, clip_x0=True, steps=steps)
         return torch.where(observed, x, to_image_range(filled))

@@ -7,7 +7,8 @@
     guided_eps:  (1 + w) eps(x_t, y) - w eps(x_t, null)      classifier-free guidance (Ho & Salimans 2022, eq. 6);
                  w = 0 is the plain conditional model (diffusers' guidance_scale is 1 + w)
     inpaint:     DDPM sampling where, after every step, the known pixels are replaced by q_sample of the known image at
-                 that step (RePaint, Lugmayr et al. 2022, eq. 8, without its resampling loops)
+                 that step (RePaint, Lugmayr et al. 2022, eq. 8, without its resampling loops); on all T steps or
+                 on a respaced chain of fewer (DDIM's step with eta = 1)
 Timesteps are 0-based (t = 0..T-1, see :mod:`.schedule`); t' = -1 stands for the data x_0. The samplers run under
 no_grad in eval mode on the model's device; ``generator`` draws the noise on its own device (the CPU by default), so
 a seed gives the same images on every device. Images live in [-1, 1]; ``clip_x0=True`` clips x0_hat to that range.
@@ -216,9 +217,15 @@ def inpaint(
     progress: bool = False,
     clip_x0: bool = False,
     null_label: int | None = None,
+    steps: int | None = None,
 ) -> torch.Tensor:
     """Fill the pixels where ``mask`` is 0, keeping those where it is 1: DDPM sampling in which, after every step
-    x_t -> x_{t-1}, the known region is replaced by q_sample(x_known, t-1) (and by x_known itself after the last step).
+    x_t -> x_{t'}, the known region is replaced by q_sample(x_known, t') (and by x_known itself after the last step).
+
+    ``steps=None`` takes all T ancestral steps (t' = t - 1). ``steps=S`` takes S of them, spread as
+    :func:`ddim_timesteps`: the ancestral sampler of the respaced chain (Nichol & Dhariwal 2021), which is DDIM's step
+    with eta = 1, x_{t'} = sqrt(a_t') x0_hat + sqrt(1 - a_t' - sigma^2) eps + sigma z with
+    sigma^2 = (1 - a_t') / (1 - a_t) (1 - a_t / a_t'); S = T is DDPM's chain again. RePaint uses 250 steps.
 
     ``x_known`` is N x C x H x W in [-1, 1] on the model's device; ``mask`` has its shape or broadcasts to it (N x 1 x H x W).
     """
@@ -228,15 +235,20 @@ def inpaint(
         mask = torch.broadcast_to(mask.to(x_known.device, x_known.dtype), x_known.shape)
     except RuntimeError:
         raise CourseInputError(f"mask: expected the shape of x_known, {describe(x_known)} (or N x 1 x H x W), got {describe(mask)}.") from None
+    times = list(range(schedule.T - 1, -1, -1)) if steps is None else ddim_timesteps(schedule.T, steps)
     x, labels = _start(model, x_known.shape, labels, guidance, None, generator)
     x_known, mask = x_known.to(x.device), mask.to(x.device)
-    last = torch.full((len(x),), schedule.T - 1, dtype=torch.long, device=x.device)
-    x = mask * q_sample(x_known, last, _randn(x.shape, generator, x.device), schedule) + (1 - mask) * x
+    first = torch.full((len(x),), times[0], dtype=torch.long, device=x.device)
+    x = mask * q_sample(x_known, first, _randn(x.shape, generator, x.device), schedule) + (1 - mask) * x
     with eval_mode(model):
-        for i in _bar(range(schedule.T - 1, -1, -1), progress, "inpaint"):
+        for i, i_prev in _bar(list(zip(times, times[1:] + [-1])), progress, "inpaint"):
             t = torch.full((len(x),), i, dtype=torch.long, device=x.device)
             eps = _model_eps(model, x, t, labels, guidance, null_label)
-            x = ddpm_step(eps, x, t, schedule, noise=_randn(x.shape, generator, x.device), clip_x0=clip_x0)
-            known = x_known if i == 0 else q_sample(x_known, t - 1, _randn(x.shape, generator, x.device), schedule)
+            noise = _randn(x.shape, generator, x.device)
+            if steps is None:
+                x = ddpm_step(eps, x, t, schedule, noise=noise, clip_x0=clip_x0)
+            else:
+                x = ddim_step(eps, x, t, torch.full_like(t, i_prev), schedule, eta=1.0, noise=noise, clip_x0=clip_x0)
+            known = x_known if i_prev < 0 else q_sample(x_known, torch.full_like(t, i_prev), _randn(x.shape, generator, x.device), schedule)
             x = mask * known + (1 - mask) * x
     return x
