@@ -12,10 +12,10 @@ def digits(n: int, device: torch.device) -> torch.Tensor:
     return load("mnist-5k", device=device).train.x[:n]
 
 
-MODELS = [lambda k: MLPAutoencoder(k, hidden=(64,)), lambda k: ConvAutoencoder(k, width=8, hidden=64)]
+MODELS = [lambda k: MLPAutoencoder(k, hidden=(64,)), lambda k: ConvAutoencoder(k, width=8, hidden=64), lambda k: ConvAutoencoder(k, width=8, hidden=0)]
 
 
-@pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv"])
+@pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv", "conv-no-hidden"])
 @pytest.mark.parametrize("latent_dim", [2, 32])
 def test_codes_have_the_requested_size_and_reconstructions_the_image_shape(device, make, latent_dim):
     model = make(latent_dim).to(device)
@@ -27,7 +27,7 @@ def test_codes_have_the_requested_size_and_reconstructions_the_image_shape(devic
     assert 0 <= x_hat.min() and x_hat.max() <= 1
 
 
-@pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv"])
+@pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv", "conv-no-hidden"])
 def test_autoencoders_reject_raw_uint8_digits_with_a_clear_message(device, make):
     model = make(8).to(device)
     raw = torch.randint(0, 256, (4, 28, 28), dtype=torch.uint8, device=device)
@@ -37,7 +37,7 @@ def test_autoencoders_reject_raw_uint8_digits_with_a_clear_message(device, make)
         model.decode(torch.zeros(4, 3, device=device))
 
 
-@pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv"])
+@pytest.mark.parametrize("make", MODELS, ids=["mlp", "conv", "conv-no-hidden"])
 def test_each_autoencoder_overfits_one_small_batch(device, make):
     torch.manual_seed(0)
     model = make(16).to(device)

@@ -9,7 +9,8 @@ from course_lib.losses import elbo_loss
 from course_lib.models import CVAE, ConvVAE, MLPVAE, one_hot, reparameterize
 from course_lib.input_checks import CourseInputError
 
-VAES = [lambda: MLPVAE(latent_dim=4, hidden=64), lambda: ConvVAE(latent_dim=4, width=8, hidden=64)]
+VAES = [lambda: MLPVAE(latent_dim=4, hidden=64), lambda: ConvVAE(latent_dim=4, width=8, hidden=64), lambda: ConvVAE(latent_dim=4, width=8, hidden=0)]
+VAE_IDS = ["mlp", "conv", "conv-no-hidden"]
 
 
 def test_gradients_reach_mu_and_logvar_through_reparameterize(device):
@@ -35,7 +36,7 @@ def test_reparameterized_samples_have_the_encoder_mean_and_variance(device):
     assert z.std().item() == pytest.approx(0.5, abs=0.01)
 
 
-@pytest.mark.parametrize("make", VAES, ids=["mlp", "conv"])
+@pytest.mark.parametrize("make", VAES, ids=VAE_IDS)
 def test_elbo_of_a_zero_initialised_vae_is_d_log_two(device, make):
     # All weights zero: mu = logvar = 0 (so KL = 0) and every pixel probability is sigmoid(0) = 1/2,
     # whatever z, so -log p(x|z) = 784 log 2 for any image x.
@@ -50,7 +51,7 @@ def test_elbo_of_a_zero_initialised_vae_is_d_log_two(device, make):
     assert loss.item() == pytest.approx(784 * math.log(2), rel=1e-5)
 
 
-@pytest.mark.parametrize("make", VAES, ids=["mlp", "conv"])
+@pytest.mark.parametrize("make", VAES, ids=VAE_IDS)
 def test_vae_shapes_and_prior_samples(device, make):
     model = make().to(device)
     x = torch.rand(5, 1, 28, 28, device=device)
@@ -61,13 +62,14 @@ def test_vae_shapes_and_prior_samples(device, make):
     assert 0 <= samples.min() and samples.max() <= 1
 
 
-@pytest.mark.parametrize("make", VAES, ids=["mlp", "conv"])
+@pytest.mark.parametrize("make", VAES, ids=VAE_IDS)
 def test_vae_rejects_images_of_the_wrong_shape(device, make):
     with pytest.raises(CourseInputError, match="N x 1 x 28 x 28"):
         make().to(device).encode(torch.rand(4, 784, device=device))
 
 
-@pytest.mark.parametrize("make", VAES + [lambda: CVAE(latent_dim=4, width=8, hidden=64)], ids=["mlp", "conv", "cvae"])
+@pytest.mark.parametrize("make", VAES + [lambda: CVAE(latent_dim=4, width=8, hidden=64), lambda: CVAE(latent_dim=4, width=8, hidden=0)],
+                         ids=[*VAE_IDS, "cvae", "cvae-no-hidden"])
 def test_each_vae_overfits_one_small_batch(device, make):
     torch.manual_seed(0)
     model = make().to(device)
@@ -109,3 +111,16 @@ def test_the_cvae_decoder_uses_the_label(device):
     assert model.sample(3, labels=torch.tensor([7, 7, 7])).shape == (3, 1, 28, 28)
     with pytest.raises(CourseInputError, match="one label per image"):
         model.encode(torch.rand(3, 1, 28, 28, device=device), torch.tensor([1, 2], device=device))
+
+
+@pytest.mark.parametrize("make", [lambda h: ConvVAE(latent_dim=4, width=8, hidden=h), lambda h: CVAE(latent_dim=4, width=8, hidden=h)],
+                         ids=["vae", "cvae"])
+def test_hidden_zero_maps_the_feature_maps_straight_to_the_code(make):
+    # width 8: 16 channels of 7 x 7 = 784 features (+ 10 one-hot labels for the CVAE) straight to mu and logvar
+    small, large = make(0), make(32)
+    features = 16 * 7 * 7 + (10 if isinstance(small, CVAE) else 0)
+    assert small.to_mu.in_features == features and large.to_mu.in_features == 32
+    assert not [m for m in small.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert sum(p.numel() for p in small.parameters()) < sum(p.numel() for p in large.parameters())
+    with pytest.raises(CourseInputError, match="0 for none"):
+        make(-1)

@@ -38,6 +38,13 @@ def conv_features(width: int, side: int = 7) -> int:
     return 2 * width * side * side
 
 
+def check_hidden(hidden: int) -> int:
+    """The width of an optional fully connected layer: a positive integer, or 0 for none."""
+    if not isinstance(hidden, int) or isinstance(hidden, bool) or hidden < 0:
+        raise CourseInputError(f"hidden: expected the width of a fully connected layer (a positive integer) or 0 for none, got {hidden!r}.")
+    return hidden
+
+
 def conv_encoder(width: int = 32) -> nn.Sequential:
     """N x 1 x 28 x 28 -> N x (2 width * 7 * 7): two stride-2 4x4 convolutions (DCGAN-style, no pooling)."""
     return nn.Sequential(
@@ -94,10 +101,12 @@ class MLPAutoencoder(Autoencoder):
 
 
 class ConvAutoencoder(Autoencoder):
-    """Convolutional, for 1 x 28 x 28: conv(4, s2) x2 -> linear -> code -> linear -> transposed conv x2 (sigmoid)."""
+    """Convolutional, for 1 x 28 x 28: conv(4, s2) x2 -> [linear ->] linear -> code -> [linear ->] linear -> transposed conv x2
+    (sigmoid); ``hidden`` = 0 leaves out the bracketed fully connected layers."""
 
     def __init__(self, latent_dim: int = 32, width: int = 32, hidden: int = 256) -> None:
         super().__init__()
+        check_hidden(hidden)
         if latent_dim < 1:
             raise CourseInputError(f"latent_dim: expected a positive integer, got {latent_dim!r}.")
         self.latent_dim = latent_dim

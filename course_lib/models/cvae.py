@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..utils import eval_mode, module_device
 from ..input_checks import CourseInputError, check_images, check_tensor, describe
-from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder, conv_features
+from .autoencoder import IMAGE_SHAPE, check_code, check_hidden, conv_decoder, conv_encoder, conv_features
 from .vae import GaussianLatent
 
 
@@ -29,14 +29,17 @@ def one_hot(y: torch.Tensor, n_classes: int) -> torch.Tensor:
 
 
 class CVAE(GaussianLatent):
-    """Convolutional CVAE for 1 x 28 x 28 images with ``n_classes`` labels."""
+    """Convolutional CVAE for 1 x 28 x 28 images with ``n_classes`` labels (``hidden`` as in :class:`ConvVAE`; 0: none)."""
 
     def __init__(self, latent_dim: int = 16, n_classes: int = 10, width: int = 32, hidden: int = 256) -> None:
         super().__init__()
+        check_hidden(hidden)
         self.latent_dim, self.n_classes, self.image_shape = latent_dim, n_classes, IMAGE_SHAPE
         self.encoder = conv_encoder(width)  # x -> N x conv_features(w)
-        self.joint = nn.Sequential(nn.Linear(conv_features(width) + n_classes, hidden), nn.ReLU())  # [features, y] -> h
-        self.to_mu, self.to_logvar = nn.Linear(hidden, latent_dim), nn.Linear(hidden, latent_dim)
+        joint = conv_features(width) + n_classes
+        # [features, y] -> h (or h = [features, y] itself without a hidden layer)
+        self.joint = nn.Sequential(nn.Linear(joint, hidden), nn.ReLU()) if hidden else nn.Identity()
+        self.to_mu, self.to_logvar = nn.Linear(hidden or joint, latent_dim), nn.Linear(hidden or joint, latent_dim)
         self.decoder = conv_decoder(latent_dim + n_classes, width, hidden)  # [z, y] -> x_hat
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from ..input_checks import CourseInputError, check_images, check_tensor, describe
 from ..utils import eval_mode, module_device
-from .autoencoder import IMAGE_SHAPE, check_code, conv_decoder, conv_encoder, conv_features, mlp
+from .autoencoder import IMAGE_SHAPE, check_code, check_hidden, conv_decoder, conv_encoder, conv_features, mlp
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -89,11 +89,18 @@ class MLPVAE(VAE):
 
 
 class ConvVAE(VAE):
-    """Convolutional VAE for 1 x 28 x 28: conv(4, s2) x2 -> linear -> (mu, logvar); z -> linear -> transposed conv x2."""
+    """Convolutional VAE for 1 x 28 x 28: conv(4, s2) x2 -> [linear ->] (mu, logvar); z -> [linear ->] linear -> transposed conv x2.
+
+    ``hidden`` is the width of a fully connected layer on each side of the code; 0 leaves it out, so the convolutional
+    features map straight to (mu, logvar) and the code straight to the decoder's first feature map.
+    """
 
     def __init__(self, latent_dim: int = 16, width: int = 32, hidden: int = 256) -> None:
         super().__init__()
+        check_hidden(hidden)
         self.latent_dim = latent_dim
-        self.encoder = nn.Sequential(conv_encoder(width), nn.Linear(conv_features(width), hidden), nn.ReLU())
-        self.to_mu, self.to_logvar = nn.Linear(hidden, latent_dim), nn.Linear(hidden, latent_dim)
+        head = [nn.Linear(conv_features(width), hidden), nn.ReLU()] if hidden else []
+        self.encoder = nn.Sequential(conv_encoder(width), *head)
+        features = hidden or conv_features(width)
+        self.to_mu, self.to_logvar = nn.Linear(features, latent_dim), nn.Linear(features, latent_dim)
         self.decoder = conv_decoder(latent_dim, width, hidden)

@@ -31,19 +31,24 @@ _TOY_MODES = {"gan": _TOY_GAN, "wgan": _TOY_WGAN, "wgan_gp": _TOY_WGAN_GP}
 # per set and mode, what differs from the mode's settings above: on grid25 WGAN-GP takes 5 critic steps of batch 128
 _TOY_CHANGES = {("grid25", "wgan_gp"): {"batch_size": 128, "n_critic": 5}}
 
+# The convolutional autoencoders, VAE and CVAE map their 7 x 7 feature maps straight to the code and back (hidden = 0,
+# no fully connected layer of 256 between): 0.17-0.27 M parameters instead of 1.7 M, the size of the DCGAN's generator,
+# so that chapter 07 compares networks of one size. Measured in full on 2 CPU cores against hidden = 256: VAE test
+# -ELBO 113.5 vs 113.1 nats, conv AE test error 7.7 vs 10.9 per image, CVAE samples of the requested class 92-96 % vs
+# 93-97 % (three seeds each), half the training time (VAE 12 s vs 23 s).
 SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
     "autoencoder": {
-        "quick": {"model": {"latent_dim": 32, "width": 16, "hidden": 128}, "data": {},
+        "quick": {"model": {"latent_dim": 32, "width": 16, "hidden": 0}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
-        "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 256}, "data": {},
+        "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 0}, "data": {},
                  "train": {"epochs": 12, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
     # chapter 07's autoencoder: the VAE's code size (16), network and training budget, so that the comparison of the
     # two differs in the objective only (squared error vs the ELBO)
     "autoencoder_16": {
-        "quick": {"model": {"latent_dim": 16, "width": 16, "hidden": 128}, "data": {},
+        "quick": {"model": {"latent_dim": 16, "width": 16, "hidden": 0}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
-        "full": {"model": {"latent_dim": 16, "width": 32, "hidden": 256}, "data": {},
+        "full": {"model": {"latent_dim": 16, "width": 32, "hidden": 0}, "data": {},
                  "train": {"epochs": 10, "batch_size": 32, "lr": 2e-3, "loss": "mse"}},
     },
     "mlp_autoencoder": {
@@ -53,15 +58,15 @@ SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
                  "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
     "denoising_autoencoder": {
-        "quick": {"model": {"latent_dim": 32, "width": 16, "hidden": 128, "noise_std": 0.5}, "data": {},
+        "quick": {"model": {"latent_dim": 32, "width": 16, "hidden": 0, "noise_std": 0.5}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "loss": "mse"}},
-        "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 256, "noise_std": 0.5}, "data": {},
+        "full": {"model": {"latent_dim": 32, "width": 32, "hidden": 0, "noise_std": 0.5}, "data": {},
                  "train": {"epochs": 15, "batch_size": 64, "lr": 2e-3, "loss": "mse"}},
     },
     "vae": {
-        "quick": {"model": {"latent_dim": 16, "width": 16, "hidden": 128}, "data": {},
+        "quick": {"model": {"latent_dim": 16, "width": 16, "hidden": 0}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3}},
-        "full": {"model": {"latent_dim": 16, "width": 32, "hidden": 256}, "data": {},
+        "full": {"model": {"latent_dim": 16, "width": 32, "hidden": 0}, "data": {},
                  "train": {"epochs": 10, "batch_size": 32, "lr": 2e-3}},
     },
     "mlp_vae": {  # the paper's MNIST VAE with the settings of pytorch/examples: the baseline of the benchmark
@@ -70,10 +75,10 @@ SETTINGS: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
         "full": {"model": {"latent_dim": 20, "hidden": 400}, "data": {},
                  "train": {"epochs": 10, "batch_size": 128, "lr": 1e-3, "schedule": None}},
     },
-    "cvae": {  # beta = 4 keeps q(z|x, y) close to the prior, so z ~ N(0, I) decodes to the requested class (96 % vs 71 % at beta = 1)
-        "quick": {"model": {"latent_dim": 8, "width": 16, "hidden": 128}, "data": {},
+    "cvae": {  # beta = 4 keeps q(z|x, y) close to the prior, so z ~ N(0, I) decodes to the requested class (93 % vs 50 % at beta = 1)
+        "quick": {"model": {"latent_dim": 8, "width": 16, "hidden": 0}, "data": {},
                   "train": {"epochs": 2, "batch_size": 128, "lr": 3e-3, "beta": 4.0}},
-        "full": {"model": {"latent_dim": 8, "width": 32, "hidden": 256}, "data": {},
+        "full": {"model": {"latent_dim": 8, "width": 32, "hidden": 0}, "data": {},
                  "train": {"epochs": 10, "batch_size": 32, "lr": 2e-3, "beta": 4.0}},
     },
     "unet_shapes": {

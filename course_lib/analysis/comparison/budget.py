@@ -5,6 +5,8 @@ they differ. The budget of a model trained by ``pretrained`` is in its ``trainin
 
 =================  =============================================================================================
 ``code_size``      the size of the latent code (a CVAE's decoder is told the label besides)
+``parameters``     the weights of the model that is measured: encoder and decoder of an autoencoder or VAE, the
+                   generator of a GAN (its critic, used in training only, not counted), the U-Net of a diffusion model
 ``steps``          gradient steps of the model (for a GAN: of the generator); epochs x ceil(N / batch) for the
                    autoencoders and VAEs, which see every training image once per epoch
 ``critic_steps``   a GAN's discriminator or critic steps: steps x n_critic (each on a fresh real batch)
@@ -32,11 +34,12 @@ def training_budget(spec: Mapping[str, Any], n_train: int) -> dict[str, float]:
 
 
 def model_budget(model: nn.Module, n_train: int) -> dict[str, float]:
-    """The code size of ``model`` and, when it comes from ``pretrained`` (it has a ``training_record``), its
+    """The code size and the number of parameters of ``model`` and, when it comes from ``pretrained`` (it has a ``training_record``), its
     training budget and time; an empty dict for a model without either."""
     out: dict[str, float] = {}
     if isinstance(getattr(model, "latent_dim", None), int):
         out["code_size"] = model.latent_dim
+    out["parameters"] = float(sum(p.numel() for p in model.parameters()))
     record = getattr(model, "training_record", None)
     if record is not None:
         out.update(training_budget(record.spec, n_train))

@@ -30,7 +30,8 @@ roughness           largest / mean pixel step along 16-step latent interpolation
                                                                                                  diffusion
 auroc_<set>         ROC-AUC of the reconstruction error: normal test digits vs an anomaly set     AE VAE CVAE
 label_accuracy      share of samples the classifier gives the requested label                    CVAE
-code_size, steps,   the budget: code size, gradient steps, critic steps, real images seen,       all
+code_size,          the budget: code size, parameters (of the model that samples: a GAN's        all
+parameters, steps,  generator, not its critic), gradient steps, critic steps, real images seen,
 critic_steps,       training seconds (:mod:`.budget`; from ``model.training_record`` when the
 images_seen,        model comes from ``pretrained``; ``seconds``, by model and seed, overrides
 train_seconds       the time with its mean over the seeds)
@@ -473,6 +474,7 @@ QUALITY_COLUMNS: tuple[tuple[str, str, str], ...] = (
 # what each model was given (see :mod:`.budget`): the "settings the verdicts hold under"
 BUDGET_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("code_size", "code size", "{:.0f}"),
+    ("parameters", "parameters", "{:,.0f}"),
     ("steps", "steps", "{:,.0f}"),
     ("critic_steps", "critic steps", "{:,.0f}"),
     ("images_seen", "images seen", "{:,.0f}"),
