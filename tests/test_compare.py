@@ -256,7 +256,7 @@ def test_measure_adds_precision_recall_copies_and_the_budget_and_a_copier_cannot
     assert t["VAE"]["fd_cv_low"] <= t["VAE"]["fd_cv"] <= t["VAE"]["fd_cv_high"]
     assert t["VAE"]["steps"] == 10 * math.ceil(60 / 32) and t["VAE"]["images_seen"] == 600 and t["VAE"]["train_seconds"] == 30.0
     assert t["VAE"]["code_size"] == 4 and t["DCGAN"]["code_size"] == 8 and "steps" not in t["AE"]
-    for name in ("AE", "VAE", "DCGAN"):  # the model that samples (a GAN: its generator only), counted once per row
+    for name in ("AE", "VAE", "DCGAN"):  # the model measured (an AE or VAE: encoder and decoder; a GAN: its generator only), once per row
         assert t[name]["parameters"] == sum(p.numel() for p in models[name][0].parameters()), name
     assert t["copier"]["parameters"] == 1
     html = table_html(t)

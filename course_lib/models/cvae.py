@@ -39,7 +39,8 @@ class CVAE(GaussianLatent):
         joint = conv_features(width) + n_classes
         # [features, y] -> h (or h = [features, y] itself without a hidden layer)
         self.joint = nn.Sequential(nn.Linear(joint, hidden), nn.ReLU()) if hidden else nn.Identity()
-        self.to_mu, self.to_logvar = nn.Linear(hidden or joint, latent_dim), nn.Linear(hidden or joint, latent_dim)
+        features = hidden or joint
+        self.to_mu, self.to_logvar = nn.Linear(features, latent_dim), nn.Linear(features, latent_dim)
         self.decoder = conv_decoder(latent_dim + n_classes, width, hidden)  # [z, y] -> x_hat
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

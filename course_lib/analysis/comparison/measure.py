@@ -30,11 +30,11 @@ roughness           largest / mean pixel step along 16-step latent interpolation
                                                                                                  diffusion
 auroc_<set>         ROC-AUC of the reconstruction error: normal test digits vs an anomaly set     AE VAE CVAE
 label_accuracy      share of samples the classifier gives the requested label                    CVAE
-code_size,          the budget: code size, parameters (of the model that samples: a GAN's        all
-parameters, steps,  generator, not its critic), gradient steps, critic steps, real images seen,
-critic_steps,       training seconds (:mod:`.budget`; from ``model.training_record`` when the
-images_seen,        model comes from ``pretrained``; ``seconds``, by model and seed, overrides
-train_seconds       the time with its mean over the seeds)
+code_size,          the budget: code size, parameters (of the model measured: an AE's or VAE's   all
+parameters, steps,  encoder and decoder, a GAN's generator, not its critic), gradient steps,
+critic_steps,       critic steps, real images seen, training seconds (:mod:`.budget`; from
+images_seen,        ``model.training_record`` when the model comes from ``pretrained``;
+train_seconds       ``seconds``, by model and seed, overrides the time with its mean over the seeds)
 sample_ms           the sampling cost: milliseconds per sample, drawing the n samples in one      all
                     batch; the median over the seeds' draws (each one timed run, after an
                     untimed warm-up); ``sample_ms_low/high``: the fastest and the slowest run
